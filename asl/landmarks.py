@@ -1,0 +1,92 @@
+"""The MediaPipe Holistic landmark layout of the GISLR data and the landmark selection the models use.
+
+Every index array here is derived from `HOLISTIC_PARTS`; none is typed twice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Parts of one Holistic frame, in the order their rows appear in a Kaggle parquet file.
+HOLISTIC_PARTS: tuple[tuple[str, int], ...] = (
+    ("face", 468),
+    ("left_hand", 21),
+    ("pose", 33),
+    ("right_hand", 21),
+)
+PART_NAMES: tuple[str, ...] = tuple(name for name, _ in HOLISTIC_PARTS)
+ROWS_PER_FRAME: int = sum(size for _, size in HOLISTIC_PARTS)  # 543
+
+
+def part_rows(part: str) -> np.ndarray:
+    """Row indices (0..542) of one part within a frame."""
+    start = 0
+    for name, size in HOLISTIC_PARTS:
+        if name == part:
+            return np.arange(start, start + size)
+        start += size
+    raise KeyError(f"unknown Holistic part {part!r}; parts are {', '.join(PART_NAMES)}")
+
+
+def frame_layout() -> tuple[np.ndarray, np.ndarray]:
+    """The `type` and `landmark_index` columns of one frame (543 rows), as Kaggle writes them."""
+    types = np.concatenate([np.full(size, name, dtype=object) for name, size in HOLISTIC_PARTS])
+    indices = np.concatenate([np.arange(size, dtype=np.int16) for _, size in HOLISTIC_PARTS])
+    return types, indices
+
+
+#: The 40 lip points of the face mesh used by the seed.
+LIP_POINTS = np.array([
+    61, 185, 40, 39, 37, 0, 267, 269, 270, 409,
+    291, 146, 91, 181, 84, 17, 314, 405, 321, 375,
+    78, 191, 80, 81, 82, 13, 312, 311, 310, 415,
+    95, 88, 178, 87, 14, 317, 402, 318, 324, 308,
+])
+#: Pose points 11 to 24: shoulders, elbows, wrists, hands and hips.
+POSE_POINTS = np.arange(11, 25)
+
+#: The selected landmarks, in model order, as (part, rows within the frame).
+SELECTION: tuple[tuple[str, np.ndarray], ...] = (
+    ("lips", part_rows("face")[LIP_POINTS]),
+    ("left_hand", part_rows("left_hand")),
+    ("right_hand", part_rows("right_hand")),
+    ("pose", part_rows("pose")[POSE_POINTS]),
+)
+#: Rows of a 543-row frame that the models use (96).
+SELECTED_ROWS: np.ndarray = np.concatenate([rows for _, rows in SELECTION])
+N_SELECTED: int = len(SELECTED_ROWS)
+
+
+def selected_positions(part: str) -> np.ndarray:
+    """Positions (0..95) of one selected part within the selection."""
+    start = 0
+    for name, rows in SELECTION:
+        if name == part:
+            return np.arange(start, start + len(rows))
+        start += len(rows)
+    raise KeyError(f"unknown selected part {part!r}; parts are {', '.join(name for name, _ in SELECTION)}")
+
+
+#: Positions of both hands within the selection (42).
+HAND_POSITIONS: np.ndarray = np.concatenate([selected_positions("left_hand"), selected_positions("right_hand")])
+
+
+def _mirror_pose_points() -> np.ndarray:
+    """For each selected pose point, the position of its left/right counterpart (MediaPipe: odd = left, even = right)."""
+    counterpart = {point: point + 1 if point % 2 else point - 1 for point in POSE_POINTS}
+    order = {point: i for i, point in enumerate(POSE_POINTS)}
+    return np.array([order[counterpart[point]] for point in POSE_POINTS])
+
+
+def mirror_permutation() -> np.ndarray:
+    """Positions to gather so that a horizontally mirrored selection keeps left and right in their places.
+
+    Mirroring turns the left hand into a right hand: the two hands swap, and so do the pose's left and right
+    points. Lips are symmetric enough that their order is kept (the model sees them as a set of points).
+    """
+    permutation = np.arange(N_SELECTED)
+    left, right = selected_positions("left_hand"), selected_positions("right_hand")
+    permutation[left], permutation[right] = right, left
+    pose = selected_positions("pose")
+    permutation[pose] = pose[_mirror_pose_points()]
+    return permutation

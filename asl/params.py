@@ -1,0 +1,236 @@
+"""Loads and validates params.yaml: one small typed config object per section.
+
+Unknown or misspelt keys, missing keys and values of the wrong type are errors that name the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from asl.errors import AslError
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    raw_dir: str
+    coordinates: list[str]
+    workers: int
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    participants: int
+    signs: list[str]
+    repetitions: int
+    min_frames: int
+    max_frames: int
+
+
+@dataclass(frozen=True)
+class CleanConfig:
+    min_frames: int
+    max_consecutive_missing: int
+    min_length_ratio: float
+    max_length_std: float
+    max_dropped_examples: int
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    frames: int
+    max_gap: int
+    chunk_size: int
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    strategy: Literal["participant", "random"]
+    train_size: float
+    valid_size: float
+    test_size: float
+    valid_participants: list[str]
+    test_participants: list[str]
+
+
+@dataclass(frozen=True)
+class ShiftConfig:
+    max_shift: float
+
+
+@dataclass(frozen=True)
+class FrameDropoutConfig:
+    rate: float
+
+
+@dataclass(frozen=True)
+class ScalingConfig:
+    min_scale: float
+    max_scale: float
+
+
+@dataclass(frozen=True)
+class RotationConfig:
+    max_angle: float
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    probability: float
+    methods: list[str]
+    shift: ShiftConfig
+    frame_dropout: FrameDropoutConfig
+    scaling: ScalingConfig
+    rotation: RotationConfig
+
+
+@dataclass(frozen=True)
+class EarlyStopConfig:
+    metric: str
+    mode: Literal["min", "max"]
+    patience: int
+    tolerance: float
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    batch_size: int
+    epochs: int
+    device: str
+    num_workers: int
+    fast_dev_run: bool
+    fast_dev_batches: int
+    early_stop: EarlyStopConfig
+
+
+@dataclass(frozen=True)
+class DropoutScheduleConfig:
+    enabled: bool
+    initial_rate: float
+    factor: float
+    max_rate: float
+    interval: int
+
+
+@dataclass(frozen=True)
+class AugmentScheduleConfig:
+    enabled: bool
+    factor: float
+    max_probability: float
+    interval: int
+
+
+@dataclass(frozen=True)
+class CallbacksConfig:
+    dropout: DropoutScheduleConfig
+    augmentation: AugmentScheduleConfig
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    batch_size: int
+    top_k: int
+
+
+@dataclass(frozen=True)
+class Params:
+    model: str
+    framework: Literal["pytorch", "tensorflow"]
+    seed: int
+    data: DataConfig
+    sample: SampleConfig
+    clean: CleanConfig
+    preprocess: PreprocessConfig
+    split: SplitConfig
+    augment: AugmentConfig
+    train: TrainConfig
+    callbacks: CallbacksConfig
+    evaluate: EvaluateConfig
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def model_settings(self) -> dict[str, Any]:
+        """The `models.<model>` entry of the selected model (its hyperparameters)."""
+        return self.models.get(self.model, {})
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate a params file; raise `AslError` naming the file and key on any problem."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise AslError(f"{path}: params file not found") from None
+    except yaml.YAMLError as error:
+        raise AslError(f"{path}: not valid YAML: {error}") from None
+    try:
+        return from_mapping(Params, raw, "")
+    except AslError as error:
+        raise AslError(f"{path}: {error}") from None
+
+
+def from_mapping(cls: type, raw: Any, prefix: str) -> Any:
+    """Build dataclass `cls` from a mapping, checking keys and types; `prefix` names the section in messages."""
+    where = prefix or "the top level"
+    if not isinstance(raw, dict):
+        raise AslError(f"{where} must be a mapping, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise AslError(
+            f"unknown key {_join(prefix, unknown[0])!r} in {where}; valid keys are {', '.join(sorted(fields))}"
+        )
+    values = {}
+    for name, spec in fields.items():
+        key = _join(prefix, name)
+        if name not in raw:
+            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise AslError(f"missing key {key!r}")
+            continue
+        values[name] = convert(hints[name], raw[name], key)
+    return cls(**values)
+
+
+def convert(hint: Any, value: Any, key: str) -> Any:
+    """Check `value` against type `hint` (ints are accepted as floats); return it converted."""
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return from_mapping(hint, value, key)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            raise AslError(f"{key} must be one of {', '.join(map(str, choices))}, got {value!r}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in typing.get_args(hint):
+            return None
+        (inner,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return convert(inner, value, key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise AslError(f"{key} must be a list, got {value!r}")
+        (item,) = typing.get_args(hint)
+        return [convert(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise AslError(f"{key} must be a mapping, got {value!r}")
+        return value
+    if hint is Any:
+        return value
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)  # participant ids are numbers in YAML but names here
+    if hint in (int, float) and isinstance(value, bool) or not isinstance(value, hint):
+        raise AslError(f"{key} must be of type {hint.__name__}, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
