@@ -1,0 +1,162 @@
+"""Augmentations of one landmark sequence (T, 96, C), from the seed's `augmentations.py`, with its bugs fixed.
+
+Fixed against the seed:
+- `mirror` flips x and also swaps left and right (hands and pose points), so a mirrored left hand is a right hand.
+- `scaling` and `rotation` act about the body's centre (the mean shoulder midpoint), not about the origin,
+  so the signer stays where they were instead of sliding towards the image corner.
+- `frame_dropout` resamples the kept frames back to the sequence's length and always keeps at least one frame.
+- `normalize` and `standardize` (TODOs in the seed) are implemented, with statistics that ignore missing points.
+
+Missing landmarks are NaN and stay NaN at the same place (mirror moves them with their landmark; frame
+dropout resamples them in time). Every function returns a new array of the input's dtype.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from asl.data.preprocess import resize_frames
+from asl.errors import AslError
+from asl.landmarks import POSE_POINTS, mirror_permutation, selected_positions
+from asl.params import AugmentConfig, FrameDropoutConfig, RotationConfig, ScalingConfig, ShiftConfig
+
+#: MediaPipe pose indices of the left and right shoulders.
+SHOULDER_POINTS = (11, 12)
+
+
+def body_centre(values: np.ndarray) -> np.ndarray | None:
+    """The centre (C,) that scaling and rotation keep fixed, or None when nothing is observed.
+
+    The mean over frames of the shoulders' midpoint, from frames where both shoulders are observed; failing
+    that, the mean of all observed points.
+    """
+    shoulders = values[:, selected_positions("pose")[np.isin(POSE_POINTS, SHOULDER_POINTS)]]  # (T, 2, C)
+    both = ~np.isnan(shoulders).any(axis=(1, 2))  # (T,)
+    if both.any():
+        return shoulders[both].mean(axis=1).mean(axis=0)
+    points = values.reshape(-1, values.shape[-1])  # (T*L, C)
+    observed = ~np.isnan(points).any(axis=1)
+    if observed.any():
+        return points[observed].mean(axis=0)
+    return None
+
+
+def rotate_about(values: np.ndarray, degrees: float, centre: np.ndarray) -> np.ndarray:
+    """Rotate (x, y) by `degrees` about `centre`'s (x, y); z is untouched.
+
+    Standard rotation matrix on (x, y); with MediaPipe's y pointing down, a positive angle turns clockwise
+    on screen.
+    """
+    angle = np.deg2rad(degrees)
+    cos, sin = np.cos(angle), np.sin(angle)
+    x, y = values[..., 0] - centre[0], values[..., 1] - centre[1]
+    rotated = values.copy()
+    rotated[..., 0] = centre[0] + cos * x - sin * y
+    rotated[..., 1] = centre[1] + sin * x + cos * y
+    return rotated
+
+
+def shift(values: np.ndarray, config: ShiftConfig, rng: np.random.Generator) -> np.ndarray:
+    """Add one random (x, y) offset, each uniform in ±max_shift, to every point."""
+    offset = rng.uniform(-config.max_shift, config.max_shift, size=2)
+    shifted = values.copy()
+    shifted[..., :2] += offset.astype(values.dtype)
+    return shifted
+
+
+def mirror(values: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
+    """Flip horizontally (x -> 1 - x) and swap left and right landmarks, so the left hand becomes the right."""
+    flipped = values.copy()
+    flipped[..., 0] = 1 - flipped[..., 0]
+    return flipped[:, mirror_permutation()]
+
+
+def frame_dropout(values: np.ndarray, config: FrameDropoutConfig, rng: np.random.Generator) -> np.ndarray:
+    """Drop each frame with probability `rate` (keeping at least one) and resample back to the same length."""
+    keep = rng.random(len(values)) >= config.rate
+    if not keep.any():
+        keep[rng.integers(len(values))] = True
+    if keep.all():
+        return values.copy()
+    return resize_frames(values[keep], len(values))
+
+
+def scaling(values: np.ndarray, config: ScalingConfig, rng: np.random.Generator) -> np.ndarray:
+    """Scale all coordinates by one factor, uniform in [min_scale, max_scale], about the body's centre."""
+    factor = rng.uniform(config.min_scale, config.max_scale)
+    centre = body_centre(values)
+    if centre is None:
+        return values.copy()
+    return (centre + factor * (values - centre)).astype(values.dtype)
+
+
+def rotation(values: np.ndarray, config: RotationConfig, rng: np.random.Generator) -> np.ndarray:
+    """Rotate (x, y) by an angle uniform in ±max_angle degrees about the body's centre; z is untouched."""
+    degrees = rng.uniform(-config.max_angle, config.max_angle)
+    centre = body_centre(values)
+    if centre is None:
+        return values.copy()
+    return rotate_about(values, degrees, centre)
+
+
+def _observed_columns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values as (points, C) in float64, and a mask of the entries that are observed."""
+    points = values.reshape(-1, values.shape[-1]).astype(np.float64)
+    return points, ~np.isnan(points)
+
+
+def normalize(values: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
+    """Min-max scale each coordinate to [0, 1] over the sequence's observed points (a constant one becomes 0)."""
+    points, observed = _observed_columns(values)
+    low = np.where(observed, points, np.inf).min(axis=0)  # (C,)
+    high = np.where(observed, points, -np.inf).max(axis=0)
+    span = np.where(high > low, high - low, 1.0)
+    low = np.where(observed.any(axis=0), low, 0.0)  # a coordinate never observed stays all NaN
+    return ((points - low) / span).reshape(values.shape).astype(values.dtype)
+
+
+def standardize(values: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
+    """Subtract each coordinate's mean and divide by its std over the sequence's observed points."""
+    points, observed = _observed_columns(values)
+    count = np.maximum(observed.sum(axis=0), 1)  # (C,)
+    mean = np.where(observed, points, 0.0).sum(axis=0) / count
+    std = np.sqrt(np.where(observed, (points - mean) ** 2, 0.0).sum(axis=0) / count)
+    std = np.where(std > 0, std, 1.0)  # a constant coordinate becomes 0 rather than NaN
+    return ((points - mean) / std).reshape(values.shape).astype(values.dtype)
+
+
+#: The methods named in `augment.methods` of params.yaml.
+AUGMENTATIONS: dict[str, Callable[..., np.ndarray]] = {
+    "shift": shift,
+    "mirror": mirror,
+    "frame_dropout": frame_dropout,
+    "scaling": scaling,
+    "rotation": rotation,
+    "normalize": normalize,
+    "standardize": standardize,
+}
+
+
+def check_methods(methods: list[str]) -> None:
+    """Raise `AslError` naming the first unknown method and listing the valid ones."""
+    for method in methods:
+        if method not in AUGMENTATIONS:
+            raise AslError(
+                f"unknown augmentation method {method!r} in augment.methods; "
+                f"valid methods are {', '.join(AUGMENTATIONS)}"
+            )
+
+
+def augment_sequence(
+    values: np.ndarray, config: AugmentConfig, probability: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Apply each method of `config.methods`, in order, each independently with `probability`."""
+    check_methods(config.methods)
+    augmented = values
+    for method in config.methods:
+        if rng.random() < probability:
+            # A method with its own section (augment.shift, ...) gets it; the others get the whole config.
+            augmented = AUGMENTATIONS[method](augmented, getattr(config, method, config), rng)
+    return augmented.copy() if augmented is values else augmented

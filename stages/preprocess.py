@@ -1,0 +1,38 @@
+"""Stage `preprocess`: every kept sequence as model input, in one memory-mappable array, plus its metadata."""
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from asl.data.preprocess import preprocess_dataset
+from asl.data.raw import read_sign_map
+from asl.errors import exit_on_user_error
+from asl.io import write_csv, write_json
+from asl.params import load_params
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+@exit_on_user_error
+def main(
+    raw_dir: Path = typer.Option(..., help="Kaggle asl-signs folder the index refers to"),
+    kept: Path = typer.Option(..., help="CSV index of rows kept by `clean`"),
+    params: Path = typer.Option(Path("params.yaml")),
+    values: Path = typer.Option(..., help="output .npy array (sequences, frames, landmarks, coordinates)"),
+    meta: Path = typer.Option(..., help="output CSV, one row per sequence in array order"),
+    sign_map: Path = typer.Option(..., help="output copy of the sign map the labels refer to"),
+) -> None:
+    config = load_params(params)
+    index = pd.read_csv(kept, dtype={"participant_id": str, "sequence_id": str})
+    labels = read_sign_map(raw_dir)
+    table = preprocess_dataset(index, raw_dir, labels, config.preprocess, tuple(config.data.coordinates),
+                               config.data.workers, values)
+    write_csv(table, meta)
+    write_json(labels, sign_map)
+    typer.echo(f"preprocessed {len(table)} sequences; {int(table['dropped_frames'].sum())} frames without hands dropped")
+
+
+if __name__ == "__main__":
+    app()
