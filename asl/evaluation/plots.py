@@ -12,6 +12,7 @@ from typing import Sequence
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from asl.io import atomic_path
 
@@ -47,6 +48,7 @@ def plot_training_curves(history: dict[str, pd.DataFrame], path: str | Path) -> 
             ax.plot(frame["step"], frame[name], marker=".", label=key.split("/")[0] if "/" in key else None)
         ax.set_title(name)
         ax.set_xlabel("step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         if any("/" in key for key in keys):
             ax.legend(fontsize=8)
@@ -134,6 +136,7 @@ def plot_clean_drops(clean_report: dict, path: str | Path) -> Path:
     ax.bar_label(bars, fontsize=8)
     ax.tick_params(axis="x", rotation=30, labelsize=8)
     ax.set_ylabel("sequences dropped")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"Cleaning: {kept} of {total} kept")
     return save_figure(figure, path)
 

@@ -1,0 +1,37 @@
+"""PyTorch dataset over the memory-mapped preprocessed array, with augmentation for training."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from asl.data.augment import augment_sequence
+from asl.data.preprocess import to_model_input
+from asl.params import AugmentConfig
+
+
+class LandmarkDataset(torch.utils.data.Dataset):
+    """Items are (values (T, L, C) float32 with NaN as 0, frame mask (T,) bool, label) for the given rows.
+
+    With an augment config, each item is augmented with `probability` (set per epoch by the trainer). The random
+    stream of an item depends only on (seed, epoch, row), so results do not depend on loader workers.
+    """
+
+    def __init__(self, values: np.ndarray, labels: np.ndarray, rows: np.ndarray,
+                 augment: AugmentConfig | None = None, seed: int = 0) -> None:
+        self.values, self.labels, self.rows = values, np.asarray(labels), np.asarray(rows)
+        self.augment, self.seed = augment, seed
+        self.probability = augment.probability if augment else 0.0
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, item: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+        row = self.rows[item]
+        sequence = np.array(self.values[row], dtype=np.float32)  # a copy out of the memory map
+        if self.augment is not None and self.probability > 0:
+            rng = np.random.default_rng((self.seed, self.epoch, int(row)))
+            sequence = augment_sequence(sequence, self.augment, self.probability, rng)
+        sequence, mask = to_model_input(sequence)
+        return torch.from_numpy(sequence), torch.from_numpy(mask), int(self.labels[row])

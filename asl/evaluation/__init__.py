@@ -1,0 +1,1 @@
+"""Metrics, the classification report and plots."""

@@ -1,0 +1,41 @@
+"""A trained model restored from its checkpoint, ready to score preprocessed sequences, whatever its framework."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from asl.errors import AslError
+
+
+@dataclass
+class Predictor:
+    model: Any
+    signs: list[str]  # sign name of each output
+    extras: dict  # what the checkpoint recorded: epoch, params, validation metrics
+    device: Any
+
+    def predict_probabilities(self, values: np.ndarray, rows: np.ndarray | None = None,
+                              batch_size: int = 256) -> np.ndarray:
+        """Probabilities (len(rows), classes) for preprocessed sequences `values[rows]` (all rows by default)."""
+        from asl.training.torch_trainer import predict_probabilities
+
+        rows = np.arange(len(values)) if rows is None else rows
+        expected = tuple(self.model.input_shape.__dict__.values())
+        if tuple(values.shape[1:]) != expected:
+            raise AslError(f"the data's shape (frames, landmarks, coordinates) {tuple(values.shape[1:])} does not "
+                           f"match the checkpoint's {expected}")
+        return predict_probabilities(self.model, values, rows, batch_size, self.device)
+
+
+def load_predictor(checkpoint: Path, device: str = "auto") -> Predictor:
+    """Restore a predictor from a checkpoint file; on CPU when no GPU is present."""
+    from asl.models.torch.base import load_model_from_checkpoint
+    from asl.training.torch_trainer import resolve_device
+
+    torch_device = resolve_device(device)
+    model, extras = load_model_from_checkpoint(checkpoint, torch_device)
+    return Predictor(model, extras["signs"], extras, torch_device)

@@ -1,0 +1,1 @@
+"""The model zoo per framework, behind one registry of names."""

@@ -1,0 +1,1 @@
+"""PyTorch models. Importing a model module registers its models."""

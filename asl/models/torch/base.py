@@ -1,0 +1,101 @@
+"""The interface every PyTorch model of the zoo shares (the seed's BaseModel), and checkpoint save/load."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from asl.errors import AslError
+from asl.io import atomic_path
+from asl.models.config import InputShape
+from asl.models.registry import get_model_entry
+
+OPTIMIZERS = {"Adam": torch.optim.Adam, "AdamW": torch.optim.AdamW, "SGD": torch.optim.SGD}
+
+
+class BaseModel(nn.Module):
+    """A classifier of landmark sequences: `forward(x, mask)` maps (B, T, L, C) and (B, T) to logits (B, classes).
+
+    Subclasses build their layers in `__init__` from `config` (their params.yaml entry), `input_shape` and
+    `num_classes`. The config must carry `optimizer` (OptimizerConfig) and `scheduler` (SchedulerConfig).
+    """
+
+    def __init__(self, config: Any, input_shape: InputShape, num_classes: int) -> None:
+        super().__init__()
+        self.config = config
+        self.input_shape = input_shape
+        self.num_classes = num_classes
+
+    def configure_optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+        """The configured optimizer with its weight decay, over every trainable parameter, and ExponentialLR."""
+        settings = self.config.optimizer
+        optimizer = OPTIMIZERS[settings.name](
+            [p for p in self.parameters() if p.requires_grad], lr=settings.learning_rate,
+            weight_decay=settings.weight_decay)
+        return optimizer, torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.config.scheduler.gamma)
+
+    def training_step(self, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor,
+                      optimizer: torch.optim.Optimizer) -> tuple[float, torch.Tensor]:
+        """One optimisation step; returns the batch loss and the logits (detached)."""
+        self.train()
+        optimizer.zero_grad(set_to_none=True)
+        logits = self(x, mask)
+        loss = nn.functional.cross_entropy(logits, labels)
+        loss.backward()
+        optimizer.step()
+        return loss.item(), logits.detach()
+
+    @torch.no_grad()
+    def predict_logits(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Logits in eval mode (validation, test and inference steps)."""
+        self.eval()
+        return self(x, mask)
+
+    def set_dropout(self, rate: float) -> None:
+        """Set every dropout rate of the model (the dynamic-dropout callback)."""
+        for module in self.modules():
+            if isinstance(module, nn.Dropout):
+                module.p = rate
+            elif isinstance(module, (nn.MultiheadAttention, nn.LSTM)):
+                module.dropout = rate
+
+    def save_checkpoint(self, path: str | Path, extra: dict[str, Any]) -> None:
+        """Save weights with everything needed to rebuild the model from the file alone."""
+        checkpoint = {
+            "name": type(self).__name__, "framework": "pytorch",
+            "config": dataclasses.asdict(self.config), "input_shape": dataclasses.asdict(self.input_shape),
+            "num_classes": self.num_classes, "state_dict": self.state_dict(), "extra": extra,
+        }
+        with atomic_path(path) as temporary:
+            torch.save(checkpoint, temporary)
+
+
+def load_model_from_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[BaseModel, dict]:
+    """Rebuild a saved model by its checkpoint alone; returns the model (eval mode) and the checkpoint's extras."""
+    path = Path(path)
+    if not path.is_file():
+        raise AslError(f"{path}: checkpoint not found")
+    try:
+        checkpoint = torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:  # torch raises many types for a file that is not a checkpoint
+        raise AslError(f"{path}: not a readable PyTorch checkpoint ({error})") from None
+    entry = get_model_entry("pytorch", checkpoint["name"])
+    model = entry.model_class(entry.build_config(checkpoint["config"]), InputShape(**checkpoint["input_shape"]),
+                              checkpoint["num_classes"])
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.to(device).eval(), checkpoint["extra"]
+
+
+def flatten_frames(x: torch.Tensor) -> torch.Tensor:
+    """(B, T, L, C) → (B, T, L*C)."""
+    return x.flatten(start_dim=2)
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over time of (B, T, D) where mask (B, T) is True; an all-False row gives zeros."""
+    weights = mask.unsqueeze(-1).to(values.dtype)  # (B, T, 1)
+    return (values * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)

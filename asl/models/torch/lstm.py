@@ -1,0 +1,55 @@
+"""Stacked LSTM over frames (the seed's LSTMClassifier / LSTMPredictor).
+
+The seed read the output at the last time step even when it was padding; here the output at each sequence's
+last observed frame is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from asl.models.config import InputShape, OptimizerConfig, SchedulerConfig
+from asl.models.registry import register_model
+from asl.models.torch.base import BaseModel, flatten_frames
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    hidden_dim: int
+    layer_dim: int
+    dropout: float
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+class LSTMClassifier(nn.Module):
+    """Frames → stacked LSTM → hidden state at the last observed frame → logits."""
+
+    def __init__(self, config: LSTMConfig, input_shape: InputShape, num_classes: int) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(input_shape.features, config.hidden_dim, config.layer_dim, batch_first=True,
+                            dropout=config.dropout if config.layer_dim > 1 else 0.0)
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden_dim, num_classes)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        outputs, _ = self.lstm(flatten_frames(x))  # (B, T, H)
+        frame = torch.arange(mask.shape[1], device=mask.device).expand_as(mask)  # (B, T)
+        last = torch.where(mask, frame, torch.zeros_like(frame)).amax(dim=1)  # (B,)
+        final = outputs[torch.arange(len(outputs), device=outputs.device), last]  # (B, H)
+        return self.head(self.dropout(final))
+
+
+@register_model("pytorch", LSTMConfig)
+class LSTMPredictor(BaseModel):
+    """Trainable wrapper of LSTMClassifier."""
+
+    def __init__(self, config: LSTMConfig, input_shape: InputShape, num_classes: int) -> None:
+        super().__init__(config, input_shape, num_classes)
+        self.classifier = LSTMClassifier(config, input_shape, num_classes)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.classifier(x, mask)

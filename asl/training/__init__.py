@@ -1,0 +1,1 @@
+"""The trainer, callbacks, early stopping, checkpoints and logging."""

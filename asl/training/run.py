@@ -1,0 +1,38 @@
+"""Training entry point for the train stage: check the selection, split the data, hand over to a framework."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from asl.data.augment import check_methods
+from asl.data.processed import ProcessedData
+from asl.data.splits import assign_splits
+from asl.errors import AslError
+from asl.models.registry import get_model_entry
+from asl.params import Params
+
+
+def check_selection(params: Params) -> None:
+    """Fail before any work on an unknown model, a model missing for the framework or bad hyperparameters."""
+    entry = get_model_entry(params.framework, params.model)
+    entry.build_config(params.model_settings())
+    check_methods(params.augment.methods)
+
+
+def train_model(params: Params, data: ProcessedData, checkpoint: Path, live_dir: Path,
+                tensorboard_dir: Path) -> dict:
+    check_selection(params)
+    split = assign_splits(data.meta, params.split, params.seed)
+    rows = {name: np.flatnonzero(split == name) for name in ("train", "valid")}
+    for name, selected in rows.items():
+        if len(selected) == 0:
+            raise AslError(f"the {params.split.strategy} split left no {name} sequences; adjust split.* in params.yaml")
+    if params.framework == "pytorch":
+        from asl.training.torch_trainer import TrainingData, train
+    else:
+        raise AslError(f"framework {params.framework!r} has no trainer yet")
+    training_data = TrainingData(data.values, data.labels, rows["train"], rows["valid"], data.signs)
+    summary = train(params, training_data, checkpoint, live_dir, tensorboard_dir)
+    return {**summary, "split_strategy": params.split.strategy}

@@ -1,0 +1,135 @@
+"""The PyTorch trainer: epochs, callbacks, early stopping, best checkpoint, logging."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from asl.data.dataset import LandmarkDataset
+from asl.data.preprocess import to_model_input
+from asl.evaluation.metrics import EPOCH_METRICS, classification_metrics
+from asl.models.config import InputShape
+from asl.models.registry import get_model_entry
+from asl.models.torch.base import BaseModel
+from asl.params import Params
+from asl.training.callbacks import scheduled_augment_probability, scheduled_dropout
+from asl.training.early_stopping import EarlyStopping
+from asl.training.logging import EpochLogger
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    values: np.ndarray  # (N, T, L, C) preprocessed, NaN where missing; usually a memory map
+    labels: np.ndarray  # (N,)
+    train_rows: np.ndarray
+    valid_rows: np.ndarray
+    signs: list[str]  # sign name of each label
+
+
+def resolve_device(setting: str) -> torch.device:
+    """`auto` picks CUDA when present; anything else is passed to torch as is."""
+    if setting == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(setting)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def build_model(params: Params, input_shape: InputShape, num_classes: int) -> BaseModel:
+    """The selected model with its params.yaml hyperparameters; errors list valid names and keys."""
+    entry = get_model_entry(params.framework, params.model)
+    return entry.model_class(entry.build_config(params.model_settings()), input_shape, num_classes)
+
+
+def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: Path,
+          tensorboard_dir: Path) -> dict[str, float | int | str]:
+    """Train the selected model; save the best epoch's checkpoint; return the run's summary."""
+    seed_everything(params.seed)
+    device = resolve_device(params.train.device)
+    input_shape = InputShape(*data.values.shape[1:])
+    model = build_model(params, input_shape, len(data.signs)).to(device)
+    optimizer, scheduler = model.configure_optimizers()
+    stopper = EarlyStopping(params.train.early_stop)
+    train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed)
+    loader = torch.utils.data.DataLoader(
+        train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
+        generator=torch.Generator().manual_seed(params.seed))
+    epochs = 1 if params.train.fast_dev_run else params.train.epochs
+    max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
+    logger = EpochLogger(live_dir, tensorboard_dir)
+    summary: dict[str, float | int | str] = {}
+    for epoch in range(epochs):
+        apply_callbacks(model, train_set, epoch, params)
+        train_metrics = train_epoch(model, loader, optimizer, device, max_batches, epoch)
+        valid_metrics = evaluate_rows(model, data, data.valid_rows, params.train.batch_size, device, max_batches)
+        logger.log_epoch(epoch, {"train": train_metrics, "valid": valid_metrics}, scheduler.get_last_lr()[0])
+        if stopper.update(valid_metrics[params.train.early_stop.metric]):
+            summary = {"best_epoch": epoch, **{f"best_valid_{k}": v for k, v in valid_metrics.items()}}
+            model.save_checkpoint(checkpoint_path, checkpoint_extras(params, data, epoch, valid_metrics))
+        scheduler.step()
+        if stopper.should_stop:
+            break
+    summary["epochs_run"] = epoch + 1
+    logger.close(summary)
+    return summary
+
+
+def apply_callbacks(model: BaseModel, dataset: LandmarkDataset, epoch: int, params: Params) -> None:
+    """Dynamic dropout and dynamic augmentation for this epoch."""
+    rate = scheduled_dropout(epoch, params.callbacks.dropout)
+    if rate is not None:
+        model.set_dropout(rate)
+    dataset.epoch = epoch
+    dataset.probability = scheduled_augment_probability(epoch, params.augment.probability,
+                                                        params.callbacks.augmentation)
+
+
+def train_epoch(model: BaseModel, loader: torch.utils.data.DataLoader, optimizer: torch.optim.Optimizer,
+                device: torch.device, max_batches: int | None, epoch: int) -> dict[str, float | None]:
+    labels, probabilities = [], []
+    batches = min(len(loader), max_batches or len(loader))
+    for step, (x, mask, y) in enumerate(tqdm(loader, total=batches, desc=f"epoch {epoch}", leave=False)):
+        if step == batches:
+            break
+        _, logits = model.training_step(x.to(device), mask.to(device), y.to(device), optimizer)
+        labels.append(y.numpy())
+        probabilities.append(torch.softmax(logits, dim=1).cpu().numpy())
+    return epoch_metrics(np.concatenate(labels), np.concatenate(probabilities))
+
+
+def epoch_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float | None]:
+    metrics = classification_metrics(labels, probabilities)
+    return {name: metrics[name] for name in EPOCH_METRICS}
+
+
+def evaluate_rows(model: BaseModel, data: TrainingData, rows: np.ndarray, batch_size: int, device: torch.device,
+                  max_batches: int | None = None) -> dict[str, float | None]:
+    rows = rows[: max_batches * batch_size] if max_batches else rows
+    probabilities = predict_probabilities(model, data.values, rows, batch_size, device)
+    return epoch_metrics(data.labels[rows], probabilities)
+
+
+def predict_probabilities(model: BaseModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
+                          device: torch.device) -> np.ndarray:
+    """Class probabilities (len(rows), classes) of preprocessed sequences, read batch by batch."""
+    outputs = []
+    for start in range(0, len(rows), batch_size):
+        x, mask = to_model_input(np.asarray(values[rows[start:start + batch_size]], dtype=np.float32))
+        logits = model.predict_logits(torch.from_numpy(x).to(device), torch.from_numpy(mask).to(device))
+        outputs.append(torch.softmax(logits, dim=1).cpu().numpy())
+    return np.concatenate(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)
+
+
+def checkpoint_extras(params: Params, data: TrainingData, epoch: int, metrics: dict) -> dict:
+    """What inference needs besides the weights: sign names, preprocessing and coordinates; and the run's params."""
+    return {"signs": data.signs, "epoch": epoch, "valid_metrics": metrics, "params": dataclasses.asdict(params)}
