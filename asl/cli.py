@@ -1,0 +1,50 @@
+"""The `asl` command: tools around the pipeline (the pipeline itself runs with `dvc repro`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from asl.errors import AslError, exit_on_user_error
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+
+@app.command()
+@exit_on_user_error
+def models(framework: str = typer.Option("pytorch", help="pytorch or tensorflow")) -> None:
+    """List the registered model names of a framework (the values `model` in params.yaml accepts)."""
+    from asl.models.registry import model_names
+
+    for name in model_names(framework):
+        typer.echo(name)
+
+
+@app.command()
+@exit_on_user_error
+def validate(files: list[Path] = typer.Argument(..., help="landmark parquet files")) -> None:
+    """Check landmark files against the Kaggle asl-signs schema; exit 1 if any fails."""
+    from asl.data.raw import validate_landmark_file
+
+    failures = 0
+    for path in files:
+        try:
+            typer.echo(f"{path}: ok, {validate_landmark_file(path)} frames")
+        except AslError as error:
+            failures += 1
+            typer.echo(f"error: {error}", err=True)
+    if failures:
+        raise AslError(f"{failures} of {len(files)} files failed validation")
+
+
+@app.command()
+@exit_on_user_error
+def check_params(params: Path = typer.Argument(Path("params.yaml"))) -> None:
+    """Validate params.yaml: keys, types, the selected model and its hyperparameters."""
+    from asl.params import load_params
+    from asl.training.run import check_selection
+
+    config = load_params(params)
+    check_selection(config)
+    typer.echo(f"{params}: ok ({config.framework} {config.model})")

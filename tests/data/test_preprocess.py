@@ -1,0 +1,91 @@
+"""Gap filling, resizing, the per-sequence preprocessing and the memory-mapped dataset."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from asl.data.preprocess import (fill_short_gaps, load_values, preprocess_dataset, preprocess_sequence,
+                                 resize_frames, to_model_input)
+from asl.errors import AslError
+from asl.landmarks import HAND_POSITIONS, part_rows, selected_positions
+from asl.params import PreprocessConfig
+
+CONFIG = PreprocessConfig(frames=8, max_gap=2, chunk_size=4)
+
+
+def ramp(frames: int) -> np.ndarray:
+    return np.arange(frames, dtype=np.float32).reshape(frames, 1, 1).repeat(2, axis=2)
+
+
+def test_interior_gaps_interpolate_and_long_gaps_stay_missing():
+    part = ramp(10)
+    part[[3, 4]] = np.nan  # gap of 2: filled
+    part[[6, 7, 8]] = np.nan  # gap of 3: too long
+    filled = fill_short_gaps(part, max_gap=2)[:, 0, 0]
+    np.testing.assert_allclose(filled[:6], [0, 1, 2, 3, 4, 5])
+    assert np.isnan(filled[6:9]).all() and filled[9] == 9
+
+
+def test_edge_gaps_take_the_nearest_observed_frame():
+    part = ramp(6)
+    part[[0, 1]] = np.nan
+    part[5] = np.nan
+    filled = fill_short_gaps(part, max_gap=2)[:, 0, 0]
+    np.testing.assert_allclose(filled, [2, 2, 2, 3, 4, 4])
+
+
+def test_resize_pools_long_sequences_evenly_and_resamples_short_ones():
+    pooled = resize_frames(ramp(8), 4)[:, 0, 0]
+    np.testing.assert_allclose(pooled, [0.5, 2.5, 4.5, 6.5])  # no extra weight on the ends
+    stretched = resize_frames(ramp(3), 5)[:, 0, 0]
+    np.testing.assert_allclose(stretched, [0, 0.5, 1, 1.5, 2])
+    with_missing = ramp(4)
+    with_missing[:2] = np.nan
+    assert np.isnan(resize_frames(with_missing, 2)[0]).all()  # nothing observed in that window stays missing
+
+
+def test_preprocess_sequence_selects_fills_drops_and_resizes(random_landmarks):
+    raw = random_landmarks(12)[..., :2].astype(np.float32)
+    raw[:, part_rows("left_hand")] = np.nan  # one-handed signer
+    raw[5, part_rows("right_hand")] = np.nan  # a one-frame gap: interpolated
+    raw[8:12, part_rows("right_hand")] = np.nan  # a 4-frame gap at the end: too long, dropped
+    result = preprocess_sequence(raw, CONFIG)
+    assert result.values.shape == (8, 96, 2)
+    assert (result.usable_frames, result.dropped_frames) == (8, 4)
+    assert np.isnan(result.values[:, selected_positions("left_hand")]).all()
+    assert not np.isnan(result.values[:, selected_positions("right_hand")]).any()
+
+
+def test_sequence_without_hands_is_an_error(random_landmarks):
+    raw = random_landmarks(4)[..., :2]
+    raw[:, np.concatenate([part_rows("left_hand"), part_rows("right_hand")])] = np.nan
+    with pytest.raises(AslError, match="no frame has a hand"):
+        preprocess_sequence(raw, CONFIG)
+
+
+def test_model_input_zeroes_missing_and_masks_empty_frames():
+    values = np.ones((3, 96, 2), dtype=np.float32)
+    values[0, HAND_POSITIONS] = np.nan
+    values[2] = np.nan
+    x, mask = to_model_input(values)
+    assert not np.isnan(x).any() and x[0, HAND_POSITIONS].sum() == 0
+    assert mask.tolist() == [True, True, False]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_dataset_streams_into_one_array_in_index_order(tmp_path, write_landmarks, random_landmarks, workers):
+    lengths = [5, 20, 9]
+    index = pd.DataFrame({
+        "path": [f"train_landmark_files/1/{i}.parquet" for i in range(3)], "participant_id": ["1"] * 3,
+        "sequence_id": ["0", "1", "2"], "sign": ["hello", "bye", "hello"], "frames": lengths})
+    for i, length in enumerate(lengths):
+        write_landmarks(tmp_path / index["path"][i], random_landmarks(length, seed=i))
+    meta = preprocess_dataset(index, tmp_path, {"bye": 0, "hello": 1}, CONFIG, ("x", "y"), workers,
+                              tmp_path / "out" / "values.npy")
+    values = load_values(tmp_path / "out" / "values.npy")
+    assert values.shape == (3, 8, 96, 2) and isinstance(values, np.memmap)
+    assert meta["label"].tolist() == [1, 0, 1]
+    assert meta["original_frames"].tolist() == lengths
+    expected = preprocess_sequence(random_landmarks(20, seed=1)[..., :2], CONFIG).values
+    np.testing.assert_allclose(values[1], expected, rtol=1e-6)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["values.npy"]  # no temporary left behind

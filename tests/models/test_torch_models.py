@@ -1,0 +1,94 @@
+"""Every registered PyTorch model gets the same tests (timm's tests/test_models.py): a new model cannot skip them."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from asl.errors import AslError
+from asl.models.config import InputShape
+from asl.models.registry import get_model_entry, model_names
+from asl.models.torch.base import load_model_from_checkpoint
+from asl.params import load_params
+
+REPO = Path(__file__).resolve().parents[2]
+
+SHAPE = InputShape(frames=8, landmarks=96, coordinates=2)
+CLASSES = 5
+
+
+def build(name: str):
+    torch.manual_seed(0)
+    entry = get_model_entry("pytorch", name)
+    settings = load_params(REPO / "params.yaml").models[name]
+    return entry.model_class(entry.build_config(settings), SHAPE, CLASSES)
+
+
+def batch(size: int = 6):
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(size, SHAPE.frames, SHAPE.landmarks, SHAPE.coordinates, generator=generator)
+    mask = torch.ones(size, SHAPE.frames, dtype=torch.bool)
+    mask[0, 5:] = False  # a padded sequence
+    return x, mask, torch.arange(size) % CLASSES
+
+
+@pytest.mark.parametrize("name", model_names("pytorch"))
+def test_forward_shape_and_padding_is_ignored(name):
+    model = build(name).eval()
+    x, mask, _ = batch()
+    logits = model(x, mask)
+    assert logits.shape == (6, CLASSES) and torch.isfinite(logits).all()
+    changed = x.clone()
+    changed[0, 5:] = 100.0  # values in padded frames must not matter
+    torch.testing.assert_close(model(changed, mask)[0], logits[0])
+
+
+@pytest.mark.parametrize("name", model_names("pytorch"))
+def test_training_steps_lower_the_loss(name):
+    model = build(name)
+    model.set_dropout(0.0)
+    optimizer, _ = model.configure_optimizers()
+    x, mask, labels = batch()
+    losses = [model.training_step(x, mask, labels, optimizer)[0] for _ in range(40)]
+    assert losses[-1] < losses[0] * 0.7, losses
+
+
+@pytest.mark.parametrize("name", model_names("pytorch"))
+def test_checkpoint_round_trip_gives_identical_outputs(name, tmp_path):
+    model = build(name).eval()
+    x, mask, _ = batch()
+    model.save_checkpoint(tmp_path / "model.pt", {"signs": list("abcde")})
+    restored, extras = load_model_from_checkpoint(tmp_path / "model.pt")
+    assert type(restored) is type(model) and extras["signs"] == list("abcde")
+    torch.testing.assert_close(restored(x, mask), model(x, mask), rtol=0, atol=0)
+
+
+def test_optimizer_and_weight_decay_come_from_params():
+    model = build("TransformerPredictor")
+    optimizer, scheduler = model.configure_optimizers()
+    settings = model.config.optimizer
+    assert type(optimizer).__name__ == settings.name
+    assert optimizer.param_groups[0]["weight_decay"] == settings.weight_decay
+    assert scheduler.gamma == model.config.scheduler.gamma
+
+
+def test_unknown_model_lists_valid_names():
+    with pytest.raises(AslError, match=r"'Foo' does not exist for PyTorch; PyTorch models are: .*TransformerPredictor"):
+        get_model_entry("pytorch", "Foo")
+
+
+def test_misspelt_hyperparameter_is_named():
+    entry = get_model_entry("pytorch", "LSTMPredictor")
+    settings = dict(load_params(REPO / "params.yaml").models["LSTMPredictor"], hiden_dim=3)
+    with pytest.raises(AslError, match=r"models\.LSTMPredictor\.hiden_dim"):
+        entry.build_config(settings)
+
+
+def test_corrupt_checkpoint_is_reported(tmp_path):
+    path = tmp_path / "model.pt"
+    path.write_bytes(np.arange(10).tobytes())
+    with pytest.raises(AslError, match="not a readable PyTorch checkpoint"):
+        load_model_from_checkpoint(path)
+    with pytest.raises(AslError, match="checkpoint not found"):
+        load_model_from_checkpoint(tmp_path / "absent.pt")
