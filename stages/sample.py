@@ -1,0 +1,28 @@
+"""Stage `sample`: write the built-in sample dataset (params `sample`, `seed`) in the Kaggle asl-signs layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from asl.data.sample import generate_sample
+from asl.errors import exit_on_user_error
+from asl.params import load_params
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+@exit_on_user_error
+def main(
+    params: Path = typer.Option(Path("params.yaml"), help="The params file."),
+    out: Path = typer.Option(Path("data/raw/sample"), help="Folder to write the dataset into (replaced)."),
+) -> None:
+    """Generate the built-in sample dataset."""
+    settings = load_params(params)
+    generate_sample(out, settings.sample, settings.seed)
+
+
+if __name__ == "__main__":
+    app()
