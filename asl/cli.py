@@ -36,15 +36,3 @@ def validate(files: list[Path] = typer.Argument(..., help="landmark parquet file
             typer.echo(f"error: {error}", err=True)
     if failures:
         raise AslError(f"{failures} of {len(files)} files failed validation")
-
-
-@app.command()
-@exit_on_user_error
-def check_params(params: Path = typer.Argument(Path("params.yaml"))) -> None:
-    """Validate params.yaml: keys, types, the selected model and its hyperparameters."""
-    from asl.params import load_params
-    from asl.training.run import check_selection
-
-    config = load_params(params)
-    check_selection(config)
-    typer.echo(f"{params}: ok ({config.framework} {config.model})")
