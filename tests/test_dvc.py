@@ -72,4 +72,4 @@ def test_unknown_model_fails_before_any_work(scratch_repository):
     assert result.returncode != 0
     assert "model 'NoSuchModel' does not exist for PyTorch; PyTorch models are:" in result.stdout + result.stderr
     assert stages_run(result.stdout) == ["check"]  # nothing else ran
-    assert not (scratch_repository / "data" / "raw").exists()
+    assert not (scratch_repository / "data" / "raw" / "sample").exists()
