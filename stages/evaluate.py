@@ -17,7 +17,7 @@ app = typer.Typer(add_completion=False)
 @app.command()
 @exit_on_user_error
 def main(
-    checkpoint: Path = typer.Option(..., help="the trained model"),
+    checkpoint: Path = typer.Option(..., help="the trained model: the train stage's checkpoint folder, or a model file"),
     values: Path = typer.Option(..., help="preprocessed .npy array"),
     meta: Path = typer.Option(..., help="its metadata CSV"),
     sign_map: Path = typer.Option(..., help="the sign map the labels refer to"),

@@ -19,7 +19,7 @@ def main(
     meta: Path = typer.Option(..., help="its metadata CSV"),
     sign_map: Path = typer.Option(..., help="the sign map the labels refer to"),
     params: Path = typer.Option(Path("params.yaml")),
-    checkpoint: Path = typer.Option(..., help="output: the best epoch's checkpoint"),
+    checkpoint: Path = typer.Option(..., help="output: folder for the best epoch's checkpoint (model.pt for PyTorch)"),
     live_dir: Path = typer.Option(..., help="output: dvclive folder (metrics.json and per-epoch plots)"),
     tensorboard_dir: Path = typer.Option(..., help="output: TensorBoard logs"),
 ) -> None:

@@ -45,8 +45,8 @@ def run_pipeline(params: Path, raw_dir: Path, work: Path) -> dict:
         ("preprocess", "--raw-dir", raw_dir, "--kept", work / "kept.csv", "--values", work / "values.npy",
          "--meta", work / "meta.csv", "--sign-map", work / "map.json"),
         ("train", "--values", work / "values.npy", "--meta", work / "meta.csv", "--sign-map", work / "map.json",
-         "--checkpoint", work / "model.pt", "--live-dir", work / "dvclive", "--tensorboard-dir", work / "runs"),
-        ("evaluate", "--checkpoint", work / "model.pt", "--values", work / "values.npy", "--meta",
+         "--checkpoint", work / "model", "--live-dir", work / "dvclive", "--tensorboard-dir", work / "runs"),
+        ("evaluate", "--checkpoint", work / "model", "--values", work / "values.npy", "--meta",
          work / "meta.csv", "--sign-map", work / "map.json", "--metrics", work / "eval.json",
          "--predictions", work / "predictions.csv", "--report", work / "report.txt"),
     ]
@@ -94,10 +94,10 @@ def test_train_rejects_bad_params_before_any_work(tmp_path, broken, message):
     params = small_params(tmp_path, **broken)
     result = run_stage("train", "--params", params, "--values", tmp_path / "absent.npy", "--meta",
                        tmp_path / "absent.csv", "--sign-map", tmp_path / "absent.json", "--checkpoint",
-                       tmp_path / "model.pt", "--live-dir", tmp_path / "live", "--tensorboard-dir", tmp_path / "tb")
+                       tmp_path / "model", "--live-dir", tmp_path / "live", "--tensorboard-dir", tmp_path / "tb")
     assert result.returncode == 1
     assert message in result.stderr and "Traceback" not in result.stderr
-    assert not (tmp_path / "model.pt").exists() and not (tmp_path / "live").exists()
+    assert not (tmp_path / "model").exists() and not (tmp_path / "live").exists()
 
 
 def test_clean_records_bad_files_and_keeps_going(tmp_path):

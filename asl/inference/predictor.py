@@ -10,6 +10,9 @@ import numpy as np
 
 from asl.errors import AslError
 
+#: The model file the train stage writes into its checkpoint folder, per framework.
+CHECKPOINT_FILES = {"pytorch": "model.pt"}
+
 
 @dataclass
 class Predictor:
@@ -31,11 +34,24 @@ class Predictor:
         return predict_probabilities(self.model, values, rows, batch_size, self.device)
 
 
+def find_checkpoint(path: Path) -> Path:
+    """The model file of a checkpoint folder written by the train stage, or `path` itself when it is a file."""
+    path = Path(path)
+    if path.is_dir():
+        for name in CHECKPOINT_FILES.values():
+            if (path / name).is_file():
+                return path / name
+        raise AslError(f"{path}: no checkpoint in this folder (expected one of {', '.join(CHECKPOINT_FILES.values())})")
+    if not path.is_file():
+        raise AslError(f"{path}: checkpoint not found")
+    return path
+
+
 def load_predictor(checkpoint: Path, device: str = "auto") -> Predictor:
-    """Restore a predictor from a checkpoint file; on CPU when no GPU is present."""
+    """Restore a predictor from a checkpoint folder or file; on CPU when no GPU is present."""
     from asl.models.torch.base import load_model_from_checkpoint
     from asl.training.torch_trainer import resolve_device
 
     torch_device = resolve_device(device)
-    model, extras = load_model_from_checkpoint(checkpoint, torch_device)
+    model, extras = load_model_from_checkpoint(find_checkpoint(checkpoint), torch_device)
     return Predictor(model, extras["signs"], extras, torch_device)

@@ -10,6 +10,7 @@ from asl.data.augment import check_methods
 from asl.data.processed import ProcessedData
 from asl.data.splits import assign_splits
 from asl.errors import AslError
+from asl.inference.predictor import CHECKPOINT_FILES
 from asl.models.registry import get_model_entry
 from asl.params import Params
 
@@ -21,8 +22,9 @@ def check_selection(params: Params) -> None:
     check_methods(params.augment.methods)
 
 
-def train_model(params: Params, data: ProcessedData, checkpoint: Path, live_dir: Path,
+def train_model(params: Params, data: ProcessedData, checkpoint_dir: Path, live_dir: Path,
                 tensorboard_dir: Path) -> dict:
+    """Train the selected model; its best checkpoint goes to `checkpoint_dir` (see `asl.inference.predictor`)."""
     check_selection(params)
     split = assign_splits(data.meta, params.split, params.seed)
     rows = {name: np.flatnonzero(split == name) for name in ("train", "valid")}
@@ -34,5 +36,6 @@ def train_model(params: Params, data: ProcessedData, checkpoint: Path, live_dir:
     else:
         raise AslError(f"framework {params.framework!r} has no trainer yet")
     training_data = TrainingData(data.values, data.labels, rows["train"], rows["valid"], data.signs)
-    summary = train(params, training_data, checkpoint, live_dir, tensorboard_dir)
+    summary = train(params, training_data, checkpoint_dir / CHECKPOINT_FILES[params.framework], live_dir,
+                    tensorboard_dir)
     return {**summary, "split_strategy": params.split.strategy}
