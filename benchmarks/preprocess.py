@@ -1,20 +1,25 @@
-"""Throughput of the preprocess stage's own call (`preprocess_dataset`), by number of worker processes.
+"""Preprocessing throughput against its floor: pyarrow alone reading the same columns of the same files.
 
-Usage: python benchmarks/preprocess.py [--raw-dir data/raw/sample] [--repeats 3]
-Prints one figure per line: sequences per second for 1 and 2 workers (median of repeats) and their ratio,
-and the parent process's peak memory, which must not grow with the dataset (results stream to disk).
+Usage: python benchmarks/preprocess.py [--raw-dir ../shared/data/gislr-sample] [--repeats 5]
+Times exactly the preprocess stage's call (`preprocess_dataset`) on the rows `clean` keeps, in one process and
+with `data.workers` processes, and the floor: pyarrow reading `frame` and the coordinates of every file
+(`ParquetFile.read`, its leanest path), in one process. Prints one figure per line (medians of the repeats), the ratios last, and the
+peak resident memory of this process and of its worker processes.
 """
 
 from __future__ import annotations
 
 import resource
+import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import typer
 
+from asl.data.clean import clean
 from asl.data.preprocess import preprocess_dataset
 from asl.data.raw import read_index, read_sign_map
 from asl.params import load_params
@@ -22,23 +27,45 @@ from asl.params import load_params
 app = typer.Typer(add_completion=False)
 
 
+def median_seconds(work, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 @app.command()
-def main(raw_dir: Path = Path("data/raw/sample"), params: Path = Path("params.yaml"), repeats: int = 3) -> None:
+def main(raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Path("params.yaml"),
+         repeats: int = 5) -> None:
     config = load_params(params)
-    index, sign_map = read_index(raw_dir), read_sign_map(raw_dir)
-    rates = {}
-    for workers in (1, 2):
-        seconds = []
-        for _ in range(repeats):
-            with tempfile.TemporaryDirectory() as out:
-                start = time.perf_counter()
-                preprocess_dataset(index, raw_dir, sign_map, config.preprocess, tuple(config.data.coordinates),
-                                   workers, Path(out) / "values.npy")
-                seconds.append(time.perf_counter() - start)
-        rates[workers] = len(index) / statistics.median(seconds)
-        print(f"preprocess_sequences_per_s_workers_{workers}: {rates[workers]:.1f}")
-    print(f"preprocess_speedup_2_vs_1_workers: {rates[2] / rates[1]:.2f}")
-    print(f"parent_peak_rss_mb: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+    coordinates = tuple(config.data.coordinates)
+    kept = clean(read_index(raw_dir), raw_dir, config.clean, coordinates, config.data.workers).kept
+    sign_map = read_sign_map(raw_dir)
+    paths = [raw_dir / relative for relative in kept["path"]]
+
+    def read_floor() -> None:
+        for path in paths:
+            pq.ParquetFile(path).read(columns=["frame", *coordinates])  # pyarrow's leanest read
+
+    out = Path(tempfile.mkdtemp()) / "values.npy"
+
+    def preprocess(workers: int):
+        return lambda: preprocess_dataset(kept, raw_dir, sign_map, config.preprocess, coordinates, workers, out)
+
+    floor = median_seconds(read_floor, repeats)
+    one = median_seconds(preprocess(1), repeats)
+    parallel = median_seconds(preprocess(config.data.workers), repeats)
+    shutil.rmtree(out.parent)
+    print(f"sequences: {len(paths)}")
+    print(f"pyarrow_read_floor_sequences_per_s: {len(paths) / floor:.0f}")
+    print(f"preprocess_sequences_per_s_1_worker: {len(paths) / one:.0f}")
+    print(f"preprocess_sequences_per_s_{config.data.workers}_workers: {len(paths) / parallel:.0f}")
+    print(f"preprocess_1_worker_over_floor: {one / floor:.2f}")
+    print(f"preprocess_{config.data.workers}_workers_over_floor: {parallel / floor:.2f}")
+    print(f"peak_rss_mb_main: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+    print(f"peak_rss_mb_largest_worker: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f}")
 
 
 if __name__ == "__main__":

@@ -36,11 +36,10 @@ def resize_frames(values: np.ndarray, frames: int) -> np.ndarray:
     if length < frames:
         return _interpolate_in_time(values, frames)
     window = (np.arange(length) * frames) // length  # output frame of each input frame: (T,)
-    sums = np.zeros((frames, *values.shape[1:]), dtype=np.float64)
-    counts = np.zeros_like(sums)
+    starts = np.searchsorted(window, np.arange(frames))  # windows are contiguous and none is empty
     observed = ~np.isnan(values)
-    np.add.at(sums, window, np.where(observed, values, 0.0))
-    np.add.at(counts, window, observed)
+    sums = np.add.reduceat(np.where(observed, values, 0.0), starts, axis=0)
+    counts = np.add.reduceat(observed, starts, axis=0, dtype=np.int32)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (sums / counts).astype(values.dtype)  # 0/0 = NaN: nothing observed in that window
 
@@ -132,8 +131,7 @@ def preprocess_dataset(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, i
         for row, sequence in enumerate(results):
             values[row] = sequence.values
             usable[row], dropped[row] = sequence.usable_frames, sequence.dropped_frames
-        values.flush()
-        del values
+        del values  # unmapped; the page cache writes it out (an explicit flush would wait for the disk)
     original = index["frames"] if "frames" in index else usable + dropped
     return pd.DataFrame({
         "sequence_id": index["sequence_id"].to_numpy(), "participant_id": index["participant_id"].to_numpy(),

@@ -6,6 +6,7 @@ which cleaning records as dropped instead of stopping.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from asl.errors import AslError
@@ -119,18 +121,41 @@ def validate_landmark_file(path: str | Path) -> int:
     return frames
 
 
+@functools.cache
+def _frame_columns() -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The `type`, `landmark_index` and row-id suffix (`-face-0` ...) columns of one frame."""
+    types, indices = frame_layout()
+    suffixes = [f"-{kind}-{index}" for kind, index in zip(types, indices)]
+    return pa.array(types, pa.string()), pa.array(indices, pa.int16()), pa.array(suffixes, pa.string())
+
+
+def landmark_table(frame_numbers: np.ndarray, values: np.ndarray) -> pa.Table:
+    """Frames (T, 543, 3) as a table in the Kaggle schema; NaN values become nulls, as pandas wrote them."""
+    frames = len(values)
+    if values.shape[1:] != (ROWS_PER_FRAME, 3) or len(frame_numbers) != frames:
+        raise ValueError(f"expected values (frames, {ROWS_PER_FRAME}, 3) and one number per frame, "
+                         f"got {values.shape} and {len(frame_numbers)}")
+    if frames and (np.min(frame_numbers) < 0 or np.max(frame_numbers) > np.iinfo(np.int16).max):
+        raise AslError(f"frame numbers must fit int16 (0..{np.iinfo(np.int16).max}) in the Kaggle schema")
+    types, indices, suffixes = _frame_columns()
+    frame = pa.array(np.repeat(np.asarray(frame_numbers, dtype=np.int16), ROWS_PER_FRAME))
+    row_id = pc.binary_join_element_wise(pc.cast(frame, pa.string()), pa.concat_arrays([suffixes] * frames), "")
+    flat = values.reshape(-1, 3)  # (T * 543, 3)
+    columns = [frame, row_id, pa.concat_arrays([types] * frames), pa.concat_arrays([indices] * frames)]
+    columns += [pa.array(flat[:, axis], pa.float64(), from_pandas=True) for axis in range(3)]
+    return pa.Table.from_arrays(columns, schema=PARQUET_SCHEMA)
+
+
 def _read_table(path: Path, columns: list[str]) -> pa.Table:
+    """Read only `columns`, opening the file once (its schema is checked from the same handle)."""
     if not path.is_file():
         raise LandmarkFileError(f"{path}: file not found")
     try:
-        schema = pq.read_schema(path)
-    except (pa.ArrowException, OSError) as error:
-        raise LandmarkFileError(f"{path}: not a readable parquet file ({error})") from None
-    missing = [c for c in columns if c not in schema.names]
-    if missing:
-        raise LandmarkFileError(f"{path}: missing column(s) {', '.join(missing)}")
-    try:
-        return pq.read_table(path, columns=columns)
+        parquet = pq.ParquetFile(path)
+        missing = [c for c in columns if c not in parquet.schema_arrow.names]
+        if missing:
+            raise LandmarkFileError(f"{path}: missing column(s) {', '.join(missing)}")
+        return parquet.read(columns=columns)
     except (pa.ArrowException, OSError) as error:
         raise LandmarkFileError(f"{path}: not a readable parquet file ({error})") from None
 
