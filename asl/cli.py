@@ -6,9 +6,19 @@ from pathlib import Path
 
 import typer
 
+from asl.cli_video import extract, predict_app
 from asl.errors import AslError, exit_on_user_error
+from asl.evaluation.viz_commands import viz_app
+from asl.inference.export import export
+from asl.tune.cli import apply_params, tune
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app.command()(extract)
+app.add_typer(predict_app, name="predict")
+app.add_typer(viz_app, name="viz")
+app.command()(tune)
+app.command(name="apply-params")(apply_params)
+app.command()(export)
 
 
 @app.command()

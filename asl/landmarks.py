@@ -90,3 +90,36 @@ def mirror_permutation() -> np.ndarray:
     pose = selected_positions("pose")
     permutation[pose] = pose[_mirror_pose_points()]
     return permutation
+
+
+#: Edges between the 21 hand points (MediaPipe `mp.solutions.hands.HAND_CONNECTIONS`).
+HAND_CONNECTIONS: tuple[tuple[int, int], ...] = (
+    (0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11), (11, 12),
+    (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19), (19, 20),
+)
+#: Edges of the lip outline, in face-mesh indices (MediaPipe `mp.solutions.face_mesh.FACEMESH_LIPS`).
+LIP_CONNECTIONS: tuple[tuple[int, int], ...] = (
+    (61, 146), (146, 91), (91, 181), (181, 84), (84, 17), (17, 314), (314, 405), (405, 321), (321, 375),
+    (375, 291), (61, 185), (185, 40), (40, 39), (39, 37), (37, 0), (0, 267), (267, 269), (269, 270),
+    (270, 409), (409, 291), (78, 95), (95, 88), (88, 178), (178, 87), (87, 14), (14, 317), (317, 402),
+    (402, 318), (318, 324), (324, 308), (78, 191), (191, 80), (80, 81), (81, 82), (82, 13), (13, 312),
+    (312, 311), (311, 310), (310, 415), (415, 308),
+)
+#: Edges among pose points 11-24 (MediaPipe `mp.solutions.pose.POSE_CONNECTIONS`, restricted to them).
+POSE_CONNECTIONS: tuple[tuple[int, int], ...] = (
+    (11, 12), (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19), (12, 14), (14, 16), (16, 18),
+    (16, 20), (16, 22), (18, 20), (11, 23), (12, 24), (23, 24),
+)
+
+
+def selected_connections() -> dict[str, np.ndarray]:
+    """Edges (E, 2) between positions (0..95) of the selection, per part, for drawing a skeleton."""
+    lips = {point: i for i, point in enumerate(LIP_POINTS)}
+    pose = {point: i for i, point in enumerate(POSE_POINTS)}
+    edges = {
+        "lips": [(lips[a], lips[b]) for a, b in LIP_CONNECTIONS],
+        "left_hand": HAND_CONNECTIONS,
+        "right_hand": HAND_CONNECTIONS,
+        "pose": [(pose[a], pose[b]) for a, b in POSE_CONNECTIONS],
+    }
+    return {part: selected_positions(part)[np.array(pairs)] for part, pairs in edges.items()}

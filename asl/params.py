@@ -6,6 +6,7 @@ Unknown or misspelt keys, missing keys and values of the wrong type are errors t
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ class DataConfig:
     raw_dir: str
     coordinates: list[str]
     workers: int
+    extra_raw_dirs: list[str] = field(default_factory=list)  # raw-layout folders added to training only
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class TrainConfig:
     fast_dev_run: bool
     fast_dev_batches: int
     early_stop: EarlyStopConfig
+    engine: Literal["native", "lightning"] = "native"  # lightning: the same training through PyTorch Lightning
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,24 @@ class EvaluateConfig:
 
 
 @dataclass(frozen=True)
+class TuneResourcesConfig:
+    cpu: float
+    gpu: float
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """The hyperparameter search (`asl tune`); `space` maps a model name to {params key: distribution}."""
+
+    trials: int
+    experiment: str
+    grace_period: int
+    reduction_factor: int
+    resources: TuneResourcesConfig
+    space: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class Params:
     model: str
     framework: Literal["pytorch", "tensorflow"]
@@ -153,17 +174,34 @@ class Params:
     callbacks: CallbacksConfig
     evaluate: EvaluateConfig
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tune: TuneConfig | None = None  # only `asl tune` reads it
 
     def model_settings(self) -> dict[str, Any]:
         """The `models.<model>` entry of the selected model (its hyperparameters)."""
         return self.models.get(self.model, {})
 
 
+class Yaml12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans (only true/false), as DVC reads and writes params.yaml.
+
+    `dvc exp run -S` rewrites params.yaml with YAML 1.2, which leaves the sign names "yes" and "no" unquoted;
+    YAML 1.1 would read them back as booleans.
+    """
+
+
+Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                   list("tTfF"))
+
+
 def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate a params file; raise `AslError` naming the file and key on any problem."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=Yaml12Loader)
     except FileNotFoundError:
         raise AslError(f"{path}: params file not found") from None
     except yaml.YAMLError as error:

@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 
 from asl.data.clean import clean
-from asl.data.raw import INDEX_FILE, check_signs_in_map, read_index, read_sign_map
+from asl.data.extra import read_training_index
 from asl.errors import exit_on_user_error
 from asl.io import write_csv, write_json
 from asl.params import load_params
@@ -24,8 +24,7 @@ def main(
     landmark_means: Path = typer.Option(..., help="CSV of average landmark positions per sign"),
 ) -> None:
     config = load_params(params)
-    index = read_index(raw_dir)
-    check_signs_in_map(index, read_sign_map(raw_dir), raw_dir / INDEX_FILE)
+    index = read_training_index(raw_dir, config.data.extra_raw_dirs)  # data.extra_raw_dirs: training only
     result = clean(index, raw_dir, config.clean, tuple(config.data.coordinates), config.data.workers)
     write_csv(result.kept, kept)
     write_csv(result.sign_stats, sign_stats)

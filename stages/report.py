@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -23,13 +23,15 @@ def main(
     meta: Annotated[Path, typer.Option(help="metadata CSV of the preprocessed sequences")],
     clean_report: Annotated[Path, typer.Option(help="clean_report.json of the clean stage")],
     out: Annotated[Path, typer.Option(help="folder for report.md and figures/")],
+    values: Annotated[Optional[Path], typer.Option(help="preprocessed array: animates one sign in the report")] = None,
     params: Annotated[Path, typer.Option(help="params file (read for the title only)")] = Path("params.yaml"),
 ) -> None:
     config = load_params(params)
-    inputs = load_report_inputs(eval_path, predictions, train_log, meta, clean_report)
+    inputs = load_report_inputs(eval_path, predictions, train_log, meta, clean_report, values)
     title = f"ASL sign recognition report: {config.model} ({config.framework})"
     path = write_report(
-        inputs.eval_metrics, inputs.predictions, inputs.history, inputs.meta, inputs.clean_report, out, title
+        inputs.eval_metrics, inputs.predictions, inputs.history, inputs.meta, inputs.clean_report, out, title,
+        inputs.values,
     )
     typer.echo(f"wrote {path}")
 

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from asl.data.preprocess import resize_frames
+from asl.data.preprocess import resize_frames, to_model_input
 from asl.errors import AslError
 from asl.landmarks import POSE_POINTS, mirror_permutation, selected_positions
 from asl.params import AugmentConfig, FrameDropoutConfig, RotationConfig, ScalingConfig, ShiftConfig
@@ -147,6 +147,20 @@ def check_methods(methods: list[str]) -> None:
                 f"unknown augmentation method {method!r} in augment.methods; "
                 f"valid methods are {', '.join(AUGMENTATIONS)}"
             )
+
+
+def training_item(values: np.ndarray, row: int, config: AugmentConfig | None, probability: float, seed: int,
+                  epoch: int) -> tuple[np.ndarray, np.ndarray]:
+    """One model input (values (T, L, C) with NaN as 0, frame mask (T,)) of `values[row]`, augmented.
+
+    The item both frameworks' datasets serve (asl.data.dataset, asl.data.tf_data). The random stream depends
+    only on (seed, epoch, row), so it does not depend on loader workers, batch order or framework.
+    """
+    sequence = np.array(values[row], dtype=np.float32)  # a copy out of the memory map
+    if config is not None and probability > 0:
+        rng = np.random.default_rng((seed, epoch, int(row)))
+        sequence = augment_sequence(sequence, config, probability, rng)
+    return to_model_input(sequence)
 
 
 def augment_sequence(

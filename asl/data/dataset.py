@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from asl.data.augment import augment_sequence
-from asl.data.preprocess import to_model_input
+from asl.data.augment import training_item
 from asl.params import AugmentConfig
 
 
@@ -29,9 +28,5 @@ class LandmarkDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, item: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         row = self.rows[item]
-        sequence = np.array(self.values[row], dtype=np.float32)  # a copy out of the memory map
-        if self.augment is not None and self.probability > 0:
-            rng = np.random.default_rng((self.seed, self.epoch, int(row)))
-            sequence = augment_sequence(sequence, self.augment, self.probability, rng)
-        sequence, mask = to_model_input(sequence)
+        sequence, mask = training_item(self.values, row, self.augment, self.probability, self.seed, self.epoch)
         return torch.from_numpy(sequence), torch.from_numpy(mask), int(self.labels[row])

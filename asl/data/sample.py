@@ -21,11 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from asl.data.raw import INDEX_COLUMNS, INDEX_FILE, LANDMARK_DIR, PARQUET_SCHEMA, SIGN_MAP_FILE
+from asl.data.raw import INDEX_COLUMNS, INDEX_FILE, LANDMARK_DIR, SIGN_MAP_FILE, landmark_table
 from asl.data.sign_names import GISLR_SIGNS
 from asl.errors import AslError
 from asl.landmarks import LIP_POINTS, ROWS_PER_FRAME, frame_layout, part_rows
@@ -507,21 +506,6 @@ def _dropouts(frames: int, rate: float, rng: np.random.Generator) -> np.ndarray:
 # --- writing ---------------------------------------------------------------------------------------------------------
 
 
-@functools.cache
-def _frame_columns() -> tuple[pa.Array, pa.Array, pa.Array]:
-    """The `type`, `landmark_index` and row-id suffix (`-face-0` ...) columns of one frame."""
-    types, indices = frame_layout()
-    suffixes = [f"-{kind}-{index}" for kind, index in zip(types, indices)]
-    return pa.array(types, pa.string()), pa.array(indices, pa.int16()), pa.array(suffixes, pa.string())
-
-
 def _landmark_table(first_frame: int, values: np.ndarray) -> pa.Table:
-    """One recording as a table in the Kaggle schema; missing values are nulls, as pandas wrote them."""
-    frames = len(values)
-    types, indices, suffixes = _frame_columns()
-    frame = pa.array(np.repeat(np.arange(first_frame, first_frame + frames, dtype=np.int16), ROWS_PER_FRAME))
-    row_id = pc.binary_join_element_wise(pc.cast(frame, pa.string()), pa.concat_arrays([suffixes] * frames), "")
-    flat = values.reshape(-1, 3)  # (T * 543, 3)
-    columns = [frame, row_id, pa.concat_arrays([types] * frames), pa.concat_arrays([indices] * frames)]
-    columns += [pa.array(flat[:, axis], pa.float64(), from_pandas=True) for axis in range(3)]
-    return pa.Table.from_arrays(columns, schema=PARQUET_SCHEMA)
+    """One recording as a table in the Kaggle schema, frames numbered from `first_frame`."""
+    return landmark_table(np.arange(first_frame, first_frame + len(values)), values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from asl.data.extra import is_extra
 from asl.errors import AslError
 from asl.params import SplitConfig
 
@@ -12,14 +13,22 @@ SPLITS = ("train", "valid", "test")
 
 
 def assign_splits(meta: pd.DataFrame, config: SplitConfig, seed: int) -> np.ndarray:
-    """The split name of each row of `meta` (columns participant_id, sign), deterministic for a seed."""
+    """The split name of each row of `meta` (columns participant_id, sign), deterministic for a seed.
+
+    Rows of extra datasets (participant ids `extra:...`) always go to `train`.
+    """
     sizes = (config.train_size, config.valid_size, config.test_size)
     if min(sizes) < 0 or not np.isclose(sum(sizes), 1.0):
         raise AslError(f"split.train_size + valid_size + test_size must be 1 and none negative, got {sizes}")
     rng = np.random.default_rng(seed)
+    extra = is_extra(meta["participant_id"])  # extra datasets (data.extra_raw_dirs) are training data only
+    result = np.full(len(meta), "train", dtype=object)
+    own = meta[~extra]
     if config.strategy == "participant":
-        return _split_by_participant(meta["participant_id"].astype(str).to_numpy(), config, rng)
-    return _split_by_sign(meta["sign"].to_numpy(), config, rng)
+        result[~extra] = _split_by_participant(own["participant_id"].astype(str).to_numpy(), config, rng)
+    else:
+        result[~extra] = _split_by_sign(own["sign"].to_numpy(), config, rng)
+    return result
 
 
 def _split_by_participant(participants: np.ndarray, config: SplitConfig, rng: np.random.Generator) -> np.ndarray:

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
+from asl.data.preprocess import load_values
 from asl.errors import AslError
 from asl.evaluation import plots
 from asl.io import atomic_path
@@ -42,6 +44,8 @@ FIGURES = {
     "confusion": "figures/confusion_matrix.png",
     "per_sign": "figures/accuracy_per_sign.png",
 }
+ANIMATION = "figures/sign_animation.gif"  # one sign, a few examples side by side (asl.evaluation.visualize)
+ANIMATION_EXAMPLES = 3
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class ReportInputs:
     history: dict[str, pd.DataFrame]
     meta: pd.DataFrame
     clean_report: dict[str, Any]
+    values: np.ndarray | None = None  # the preprocessed array, for the sign animation
 
 
 def load_report_inputs(
@@ -59,15 +64,26 @@ def load_report_inputs(
     train_log: str | Path,
     meta_path: str | Path,
     clean_report_path: str | Path,
+    values_path: str | Path | None = None,
 ) -> ReportInputs:
     """Read and check every input of the report; raise `AslError` naming the file on any problem."""
-    return ReportInputs(
+    inputs = ReportInputs(
         eval_metrics=load_eval_metrics(eval_path),
         predictions=_read_csv(predictions_path, PREDICTION_COLUMNS),
         history=load_training_history(train_log),
-        meta=_read_csv(meta_path, META_COLUMNS),
+        meta=load_meta(meta_path),
         clean_report=load_clean_report(clean_report_path),
+        values=None if values_path is None else load_values(values_path),
     )
+    if inputs.values is not None and len(inputs.values) != len(inputs.meta):
+        raise AslError(f"{meta_path} has {len(inputs.meta)} rows but {values_path} holds {len(inputs.values)} "
+                       "sequences")
+    return inputs
+
+
+def load_meta(path: str | Path) -> pd.DataFrame:
+    """The preprocessed sequences' metadata (meta.csv), sign names kept as text."""
+    return _read_csv(path, META_COLUMNS)
 
 
 def load_eval_metrics(path: str | Path) -> dict[str, Any]:
@@ -122,8 +138,12 @@ def write_report(
     clean_report: dict[str, Any],
     out_dir: Path,
     title: str,
+    values: np.ndarray | None = None,
 ) -> Path:
-    """Draw the figures into `out_dir/figures/` and write `out_dir/report.md` (last, atomically); return its path."""
+    """Draw the figures into `out_dir/figures/` and write `out_dir/report.md` (last, atomically); return its path.
+
+    With `values` (the preprocessed array, rows as in `meta`), the data section also animates the most frequent sign.
+    """
     out_dir = Path(out_dir)
     actual, predicted = predictions["actual"].tolist(), predictions["predicted"].tolist()
     plots.plot_data_distribution(meta, out_dir / FIGURES["data"])
@@ -136,6 +156,7 @@ def write_report(
         _metrics_section(eval_metrics),
         _participants_section(eval_metrics, predictions),
         _data_section(meta),
+        *([] if values is None else [_animation_section(values, meta, out_dir)]),
         _cleaning_section(clean_report),
         f"## Training\n\n![Training curves]({FIGURES['training']})",
         f"## Errors\n\n![Confusion matrix]({FIGURES['confusion']})\n\n![Accuracy per sign]({FIGURES['per_sign']})",
@@ -174,6 +195,18 @@ def _data_section(meta: pd.DataFrame) -> str:
         f"by {meta['participant_id'].nunique()} participants."
     )
     return f"## Data\n\n{summary}\n\n![Data distribution]({FIGURES['data']})"
+
+
+def _animation_section(values: np.ndarray, meta: pd.DataFrame, out_dir: Path) -> str:
+    """Animate a few examples of the most frequent sign (ties: first by name)."""
+    from asl.evaluation.visualize import animate_sign
+
+    counts = meta["sign"].astype(str).value_counts()
+    sign = sorted(counts[counts == counts.max()].index)[0]
+    animate_sign(values, meta, sign, ANIMATION_EXAMPLES, out_dir / ANIMATION)
+    shown = min(ANIMATION_EXAMPLES, int(counts[sign]))
+    return (f"### One sign: {sign}\n\n{shown} preprocessed examples of `{sign}`, one animation frame per "
+            f"sequence frame.\n\n![{sign} animated]({ANIMATION})")
 
 
 def _cleaning_section(clean_report: dict[str, Any]) -> str:

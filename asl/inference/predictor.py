@@ -11,7 +11,7 @@ import numpy as np
 from asl.errors import AslError
 
 #: The model file the train stage writes into its checkpoint folder, per framework.
-CHECKPOINT_FILES = {"pytorch": "model.pt"}
+CHECKPOINT_FILES = {"pytorch": "model.pt", "tensorflow": "model.keras"}
 
 
 @dataclass
@@ -20,14 +20,20 @@ class Predictor:
     signs: list[str]  # sign name of each output
     extras: dict  # what the checkpoint recorded: epoch, params, validation metrics
     device: Any
+    framework: str = "pytorch"
 
     def predict_probabilities(self, values: np.ndarray, rows: np.ndarray | None = None,
                               batch_size: int = 256) -> np.ndarray:
         """Probabilities (len(rows), classes) for preprocessed sequences `values[rows]` (all rows by default)."""
-        from asl.training.torch_trainer import predict_probabilities
+        if self.framework == "tensorflow":
+            from asl.training.tf_trainer import predict_probabilities
+            shape = self.model.landmark_shape
+        else:
+            from asl.training.torch_trainer import predict_probabilities
+            shape = self.model.input_shape
 
         rows = np.arange(len(values)) if rows is None else rows
-        expected = tuple(self.model.input_shape.__dict__.values())
+        expected = tuple(shape.__dict__.values())
         if tuple(values.shape[1:]) != expected:
             raise AslError(f"the data's shape (frames, landmarks, coordinates) {tuple(values.shape[1:])} does not "
                            f"match the checkpoint's {expected}")
@@ -38,9 +44,9 @@ def find_checkpoint(path: Path) -> Path:
     """The model file of a checkpoint folder written by the train stage, or `path` itself when it is a file."""
     path = Path(path)
     if path.is_dir():
-        for name in CHECKPOINT_FILES.values():
-            if (path / name).is_file():
-                return path / name
+        found = [path / name for name in CHECKPOINT_FILES.values() if (path / name).is_file()]
+        if found:
+            return max(found, key=lambda file: file.stat().st_mtime)  # the latest run's, if both are there
         raise AslError(f"{path}: no checkpoint in this folder (expected one of {', '.join(CHECKPOINT_FILES.values())})")
     if not path.is_file():
         raise AslError(f"{path}: checkpoint not found")
@@ -48,10 +54,17 @@ def find_checkpoint(path: Path) -> Path:
 
 
 def load_predictor(checkpoint: Path, device: str = "auto") -> Predictor:
-    """Restore a predictor from a checkpoint folder or file; on CPU when no GPU is present."""
+    """Restore a predictor from a checkpoint folder or file (by its type: `.keras` is TensorFlow, else PyTorch);
+    on CPU when no GPU is present."""
+    path = find_checkpoint(checkpoint)
+    if path.suffix == ".keras":
+        from asl.models.tf.base import load_model_from_checkpoint as load_keras
+
+        model, extras = load_keras(path)
+        return Predictor(model, extras["signs"], extras, None, "tensorflow")
     from asl.models.torch.base import load_model_from_checkpoint
     from asl.training.torch_trainer import resolve_device
 
     torch_device = resolve_device(device)
-    model, extras = load_model_from_checkpoint(find_checkpoint(checkpoint), torch_device)
+    model, extras = load_model_from_checkpoint(path, torch_device)
     return Predictor(model, extras["signs"], extras, torch_device)

@@ -30,3 +30,153 @@ class InputShape:
     def features(self) -> int:
         """Values per frame once landmarks and coordinates are flattened."""
         return self.landmarks * self.coordinates
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    """`models.LSTMPredictor`: the same entry serves the PyTorch and the TensorFlow model."""
+
+    hidden_dim: int
+    layer_dim: int
+    dropout: float
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    """`models.TransformerPredictor`: the same entry serves the PyTorch and the TensorFlow model."""
+
+    d_model: int
+    n_head: int
+    dim_feedforward: int
+    dropout: float
+    layer_norm_eps: float
+    norm_first: bool
+    num_layers: int
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+@dataclass(frozen=True)
+class TransformerLayerConfig:
+    """`models.TransformerEncoderLayer`: the seed's encoder layer, trained alone as a one-layer classifier."""
+
+    d_model: int
+    n_head: int
+    dim_feedforward: int
+    dropout: float
+    layer_norm_eps: float
+    norm_first: bool
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+@dataclass(frozen=True)
+class TransformerEncoderConfig:
+    """The transformer part of `models.HybridModel` (TransformerConfig without its own optimizer)."""
+
+    d_model: int
+    n_head: int
+    dim_feedforward: int
+    dropout: float
+    layer_norm_eps: float
+    norm_first: bool
+    num_layers: int
+
+
+@dataclass(frozen=True)
+class LSTMEncoderConfig:
+    """The LSTM part of `models.HybridModel` (LSTMConfig without its own optimizer)."""
+
+    hidden_dim: int
+    layer_dim: int
+    dropout: float
+
+
+@dataclass(frozen=True)
+class HybridConfig:
+    """`models.HybridModel`: an LSTM and a transformer over the same frames, their features joined by one head."""
+
+    transformer: TransformerEncoderConfig
+    lstm: LSTMEncoderConfig
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+@dataclass(frozen=True)
+class CVTransferLearningConfig:
+    """`models.CVTransferLearningModel`: an image ResNet on the sequence seen as a (frames × landmarks) image."""
+
+    backbone: str  # resnet50, resnet101 or resnet152 (keras.applications)
+    weights: str | None  # null: random init; or a local weights file (no download)
+    dropout: float
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+@dataclass(frozen=True)
+class TransformerEnsembleConfig:
+    """`models.TransformerEnsemble`: `n_models` transformers of growing depth (num_layers, num_layers + 1, ...)."""
+
+    transformer: TransformerEncoderConfig  # num_layers: depth of the first member
+    n_models: int
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+@dataclass(frozen=True)
+class HybridEnsembleConfig:
+    """`models.HybridEnsembleModel`: `n_models` LSTMs and `n_models` transformers of growing depth, one head."""
+
+    transformer: TransformerEncoderConfig  # num_layers: depth of the first transformer
+    lstm: LSTMEncoderConfig
+    n_models: int
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+@dataclass(frozen=True)
+class YetAnotherTransformerBlocksConfig:
+    """The seed's YetAnotherTransformerClassifier without an optimizer (the seed's unused `embed_dim` is gone)."""
+
+    d_model: int
+    n_head: int
+    expansion_factor: int  # feed-forward width = expansion_factor * d_model
+    drop_rate: float
+    attn_dropout: float
+    num_layers: int
+
+
+@dataclass(frozen=True)
+class YetAnotherTransformerConfig:
+    """`models.YetAnotherTransformer` and `models.YetAnotherTransformerClassifier`."""
+
+    d_model: int
+    n_head: int
+    expansion_factor: int
+    drop_rate: float
+    attn_dropout: float
+    num_layers: int
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+@dataclass(frozen=True)
+class YetAnotherEnsembleConfig:
+    """`models.YetAnotherEnsemble`: `n_models` YetAnotherTransformerClassifiers of growing depth, one head."""
+
+    transformer: YetAnotherTransformerBlocksConfig  # num_layers: depth of the first member
+    n_models: int
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+@dataclass(frozen=True)
+class PooledFramesConfig:
+    """`models.LightningBaseModel`: frames → MLP → masked mean → head, trained through PyTorch Lightning."""
+
+    hidden_dim: int
+    dropout: float
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig

@@ -15,8 +15,9 @@ from asl.params import from_mapping
 
 #: Modules whose import registers each framework's models.
 MODEL_MODULES: dict[str, tuple[str, ...]] = {
-    "pytorch": ("asl.models.torch.lstm", "asl.models.torch.transformer"),
-    "tensorflow": (),
+    "pytorch": ("asl.models.torch.lstm", "asl.models.torch.transformer", "asl.models.torch.yet_another_transformer",
+                "asl.models.torch.ensembles", "asl.models.torch.cv_transfer", "asl.models.torch.lightning_models"),
+    "tensorflow": ("asl.models.tf.lstm", "asl.models.tf.transformer", "asl.models.tf.hybrid", "asl.models.tf.cv"),
 }
 FRAMEWORK_TITLES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
 
@@ -62,7 +63,8 @@ def get_model_entry(framework: str, name: str) -> ModelEntry:
     if name in names:
         return _REGISTRY[framework][name]
     title = FRAMEWORK_TITLES[framework]
-    others = [f for f in MODEL_MODULES if f != framework and name in model_names(f)]
+    # Only frameworks already imported are searched for a hint: a PyTorch run never imports TensorFlow.
+    others = [f for f in MODEL_MODULES if f != framework and name in _REGISTRY[f]]
     hint = f" ({name} exists for {', '.join(FRAMEWORK_TITLES[f] for f in others)})" if others else ""
     valid = ", ".join(names) if names else "none yet"
     raise AslError(f"model {name!r} does not exist for {title}{hint}; {title} models are: {valid}")

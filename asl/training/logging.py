@@ -1,11 +1,21 @@
-"""Per-epoch metric logging to dvclive (for `dvc exp show` / `dvc plots`) and TensorBoard, for both frameworks."""
+"""Per-epoch metric logging to dvclive (for `dvc exp show` / `dvc plots`) and TensorBoard, for both frameworks.
+
+TensorBoard event files are written with tensorboard's own record writer and protos, which need neither torch
+nor tensorflow (torch's SummaryWriter, and tensorboard's EventFileWriter through `tf.io.gfile`, import
+TensorFlow when it is installed), so a run of either framework imports only its own.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
+import time
 from pathlib import Path
 
 from dvclive import Live
-from torch.utils.tensorboard import SummaryWriter
+from tensorboard.compat.proto.event_pb2 import Event
+from tensorboard.compat.proto.summary_pb2 import Summary
+from tensorboard.summary.writer.record_writer import RecordWriter
 
 
 class EpochLogger:
@@ -13,17 +23,29 @@ class EpochLogger:
 
     def __init__(self, live_dir: Path, tensorboard_dir: Path) -> None:
         self.live = Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
-        self.tensorboard = SummaryWriter(log_dir=str(tensorboard_dir))
+        tensorboard_dir = Path(tensorboard_dir)
+        tensorboard_dir.mkdir(parents=True, exist_ok=True)
+        name = f"events.out.tfevents.{time.time():.0f}.{socket.gethostname()}.{os.getpid()}.0"
+        self.tensorboard = RecordWriter(open(tensorboard_dir / name, "wb"))
+        self._write_event(Event(wall_time=time.time(), file_version="brain.Event:2"))
 
     def log_epoch(self, epoch: int, metrics: dict[str, dict[str, float | None]], learning_rate: float) -> None:
         for split, values in metrics.items():
             for name, value in values.items():
                 if value is not None:
                     self.live.log_metric(f"{split}/{name}", value)
-                    self.tensorboard.add_scalar(f"{name}/{split}", value, epoch)
+                    self._write_scalar(f"{name}/{split}", value, epoch)
         self.live.log_metric("learning_rate", learning_rate)
-        self.tensorboard.add_scalar("learning_rate", learning_rate, epoch)
+        self._write_scalar("learning_rate", learning_rate, epoch)
+        self.tensorboard.flush()
         self.live.next_step()
+
+    def _write_scalar(self, tag: str, value: float, step: int) -> None:
+        summary = Summary(value=[Summary.Value(tag=tag, simple_value=float(value))])
+        self._write_event(Event(wall_time=time.time(), step=step, summary=summary))
+
+    def _write_event(self, event: Event) -> None:
+        self.tensorboard.write(event.SerializeToString())
 
     def close(self, summary: dict[str, float | int | str]) -> None:
         """Add the run's summary (best epoch and its values) to dvclive's metrics file and close both logs."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -22,20 +23,31 @@ def check_selection(params: Params) -> None:
     check_methods(params.augment.methods)
 
 
+def uses_lightning(params: Params) -> bool:
+    """The Lightning models, and any PyTorch model with `train.engine: lightning`, train through PyTorch Lightning."""
+    model_class = get_model_entry(params.framework, params.model).model_class
+    return params.train.engine == "lightning" or getattr(model_class, "engine", "native") == "lightning"
+
+
 def train_model(params: Params, data: ProcessedData, checkpoint_dir: Path, live_dir: Path,
-                tensorboard_dir: Path) -> dict:
-    """Train the selected model; its best checkpoint goes to `checkpoint_dir` (see `asl.inference.predictor`)."""
+                tensorboard_dir: Path, on_epoch_end: Callable[[int, dict], None] | None = None) -> dict:
+    """Train the selected model; its best checkpoint goes to `checkpoint_dir` (see `asl.inference.predictor`).
+
+    `on_epoch_end(epoch, valid_metrics)` is called after every epoch (the tuner reports through it).
+    """
     check_selection(params)
     split = assign_splits(data.meta, params.split, params.seed)
     rows = {name: np.flatnonzero(split == name) for name in ("train", "valid")}
     for name, selected in rows.items():
         if len(selected) == 0:
             raise AslError(f"the {params.split.strategy} split left no {name} sequences; adjust split.* in params.yaml")
-    if params.framework == "pytorch":
+    if params.framework == "pytorch" and uses_lightning(params):
+        from asl.training.lightning_trainer import TrainingData, train
+    elif params.framework == "pytorch":
         from asl.training.torch_trainer import TrainingData, train
     else:
-        raise AslError(f"framework {params.framework!r} has no trainer yet")
+        from asl.training.tf_trainer import TrainingData, train
     training_data = TrainingData(data.values, data.labels, rows["train"], rows["valid"], data.signs)
     summary = train(params, training_data, checkpoint_dir / CHECKPOINT_FILES[params.framework], live_dir,
-                    tensorboard_dir)
+                    tensorboard_dir, on_epoch_end)
     return {**summary, "split_strategy": params.split.strategy}

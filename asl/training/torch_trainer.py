@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import random
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -13,23 +12,14 @@ from tqdm import tqdm
 
 from asl.data.dataset import LandmarkDataset
 from asl.data.preprocess import to_model_input
-from asl.evaluation.metrics import EPOCH_METRICS, classification_metrics
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
 from asl.models.torch.base import BaseModel
 from asl.params import Params
 from asl.training.callbacks import scheduled_augment_probability, scheduled_dropout
+from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
-
-
-@dataclass(frozen=True)
-class TrainingData:
-    values: np.ndarray  # (N, T, L, C) preprocessed, NaN where missing; usually a memory map
-    labels: np.ndarray  # (N,)
-    train_rows: np.ndarray
-    valid_rows: np.ndarray
-    signs: list[str]  # sign name of each label
 
 
 def resolve_device(setting: str) -> torch.device:
@@ -52,10 +42,15 @@ def build_model(params: Params, input_shape: InputShape, num_classes: int) -> Ba
 
 
 def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: Path,
-          tensorboard_dir: Path) -> dict[str, float | int | str]:
-    """Train the selected model; save the best epoch's checkpoint; return the run's summary."""
+          tensorboard_dir: Path, on_epoch_end: Callable[[int, dict], None] | None = None,
+          ) -> dict[str, float | int | str]:
+    """Train the selected model; save the best epoch's checkpoint; return the run's summary.
+
+    `on_epoch_end(epoch, valid_metrics)` runs after each epoch's checkpoint is saved (`asl tune` reports from it).
+    """
     seed_everything(params.seed)
     device = resolve_device(params.train.device)
+    tqdm.write(f"training {params.model} on {device}")
     input_shape = InputShape(*data.values.shape[1:])
     model = build_model(params, input_shape, len(data.signs)).to(device)
     optimizer, scheduler = model.configure_optimizers()
@@ -76,6 +71,8 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
         if stopper.update(valid_metrics[params.train.early_stop.metric]):
             summary = {"best_epoch": epoch, **{f"best_valid_{k}": v for k, v in valid_metrics.items()}}
             model.save_checkpoint(checkpoint_path, checkpoint_extras(params, data, epoch, valid_metrics))
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, valid_metrics)
         scheduler.step()
         if stopper.should_stop:
             break
@@ -107,11 +104,6 @@ def train_epoch(model: BaseModel, loader: torch.utils.data.DataLoader, optimizer
     return epoch_metrics(np.concatenate(labels), np.concatenate(probabilities))
 
 
-def epoch_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float | None]:
-    metrics = classification_metrics(labels, probabilities)
-    return {name: metrics[name] for name in EPOCH_METRICS}
-
-
 def evaluate_rows(model: BaseModel, data: TrainingData, rows: np.ndarray, batch_size: int, device: torch.device,
                   max_batches: int | None = None) -> dict[str, float | None]:
     rows = rows[: max_batches * batch_size] if max_batches else rows
@@ -129,7 +121,3 @@ def predict_probabilities(model: BaseModel, values: np.ndarray, rows: np.ndarray
         outputs.append(torch.softmax(logits, dim=1).cpu().numpy())
     return np.concatenate(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)
 
-
-def checkpoint_extras(params: Params, data: TrainingData, epoch: int, metrics: dict) -> dict:
-    """What inference needs besides the weights: sign names, preprocessing and coordinates; and the run's params."""
-    return {"signs": data.signs, "epoch": epoch, "valid_metrics": metrics, "params": dataclasses.asdict(params)}

@@ -185,6 +185,23 @@ def test_stage_writes_report_titled_from_params(tmp_path):
     assert re.match(r"# .*TransformerPredictor \(pytorch\)", text)
 
 
+def test_stage_with_values_animates_the_most_frequent_sign(tmp_path):
+    from PIL import Image
+
+    paths = write_inputs(tmp_path, n_signs=3)
+    meta = pd.read_csv(paths["meta"], dtype=str, keep_default_na=False)
+    paths["values"] = tmp_path / "landmarks.npy"
+    np.save(paths["values"], np.random.default_rng(0).uniform(0.2, 0.8, (len(meta), 7, 96, 2)).astype(np.float32))
+    result = subprocess.run(stage_command(paths, tmp_path / "out"), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "out" / "report.md").read_text()
+    sign = sorted(meta["sign"].value_counts().pipe(lambda c: c[c == c.max()]).index)[0]
+    assert f"### One sign: {sign}" in text and f"![{sign} animated](figures/sign_animation.gif)" in text
+    assert "![Data distribution](figures/data_distribution.png)" in text
+    with Image.open(tmp_path / "out" / "figures" / "sign_animation.gif") as gif:
+        assert gif.n_frames == 7  # one frame per sequence frame
+
+
 def test_stage_with_missing_input_exits_cleanly(tmp_path):
     paths = write_inputs(tmp_path, n_signs=2)
     paths["meta"].unlink()

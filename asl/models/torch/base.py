@@ -22,13 +22,21 @@ class BaseModel(nn.Module):
 
     Subclasses build their layers in `__init__` from `config` (their params.yaml entry), `input_shape` and
     `num_classes`. The config must carry `optimizer` (OptimizerConfig) and `scheduler` (SchedulerConfig).
+    `engine` names the trainer that trains the model whatever `train.engine` says (the Lightning models).
     """
+
+    engine = "native"
 
     def __init__(self, config: Any, input_shape: InputShape, num_classes: int) -> None:
         super().__init__()
         self.config = config
         self.input_shape = input_shape
         self.num_classes = num_classes
+
+    @classmethod
+    def restore(cls, config: Any, input_shape: InputShape, num_classes: int) -> "BaseModel":
+        """The model to load a checkpoint's weights into; models that load pretrained weights skip that here."""
+        return cls(config, input_shape, num_classes)
 
     def configure_optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
         """The configured optimizer with its weight decay, over every trainable parameter, and ExponentialLR."""
@@ -84,8 +92,8 @@ def load_model_from_checkpoint(path: str | Path, device: str | torch.device = "c
     except Exception as error:  # torch raises many types for a file that is not a checkpoint
         raise AslError(f"{path}: not a readable PyTorch checkpoint ({error})") from None
     entry = get_model_entry("pytorch", checkpoint["name"])
-    model = entry.model_class(entry.build_config(checkpoint["config"]), InputShape(**checkpoint["input_shape"]),
-                              checkpoint["num_classes"])
+    model = entry.model_class.restore(entry.build_config(checkpoint["config"]),
+                                      InputShape(**checkpoint["input_shape"]), checkpoint["num_classes"])
     model.load_state_dict(checkpoint["state_dict"])
     return model.to(device).eval(), checkpoint["extra"]
 

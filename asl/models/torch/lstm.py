@@ -6,30 +6,24 @@ last observed frame is used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-from asl.models.config import InputShape, OptimizerConfig, SchedulerConfig
+from asl.models.config import InputShape, LSTMConfig, LSTMEncoderConfig
 from asl.models.registry import register_model
 from asl.models.torch.base import BaseModel, flatten_frames
 
 
-@dataclass(frozen=True)
-class LSTMConfig:
-    hidden_dim: int
-    layer_dim: int
-    dropout: float
-    optimizer: OptimizerConfig
-    scheduler: SchedulerConfig
+@register_model("pytorch", LSTMConfig)
+class LSTMClassifier(BaseModel):
+    """Frames → stacked LSTM → hidden state at the last observed frame → logits.
 
+    Trainable on its own (`models.LSTMClassifier`) and the member of the hybrids, which pass an
+    LSTMEncoderConfig (the same layers without an optimizer).
+    """
 
-class LSTMClassifier(nn.Module):
-    """Frames → stacked LSTM → hidden state at the last observed frame → logits."""
-
-    def __init__(self, config: LSTMConfig, input_shape: InputShape, num_classes: int) -> None:
-        super().__init__()
+    def __init__(self, config: LSTMConfig | LSTMEncoderConfig, input_shape: InputShape, num_classes: int) -> None:
+        super().__init__(config, input_shape, num_classes)
         self.lstm = nn.LSTM(input_shape.features, config.hidden_dim, config.layer_dim, batch_first=True,
                             dropout=config.dropout if config.layer_dim > 1 else 0.0)
         self.dropout = nn.Dropout(config.dropout)

@@ -6,34 +6,25 @@ invisible), padded frames are masked out of attention and pooling, and there is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-from asl.models.config import InputShape, OptimizerConfig, SchedulerConfig
+from asl.models.config import InputShape, TransformerConfig, TransformerEncoderConfig
 from asl.models.registry import register_model
 from asl.models.torch.base import BaseModel, flatten_frames, masked_mean
 
 
-@dataclass(frozen=True)
-class TransformerConfig:
-    d_model: int
-    n_head: int
-    dim_feedforward: int
-    dropout: float
-    layer_norm_eps: float
-    norm_first: bool
-    num_layers: int
-    optimizer: OptimizerConfig
-    scheduler: SchedulerConfig
+@register_model("pytorch", TransformerConfig)
+class TransformerSequenceClassifier(BaseModel):
+    """Frames → linear embedding + positions → transformer encoder → masked mean pooling → logits.
 
+    Trainable on its own (`models.TransformerSequenceClassifier`) and the member of the ensembles and hybrids,
+    which pass a TransformerEncoderConfig (the same layers without an optimizer).
+    """
 
-class TransformerSequenceClassifier(nn.Module):
-    """Frames → linear embedding + positions → transformer encoder → masked mean pooling → logits."""
-
-    def __init__(self, config: TransformerConfig, input_shape: InputShape, num_classes: int) -> None:
-        super().__init__()
+    def __init__(self, config: TransformerConfig | TransformerEncoderConfig, input_shape: InputShape,
+                 num_classes: int) -> None:
+        super().__init__(config, input_shape, num_classes)
         self.embedding = nn.Linear(input_shape.features, config.d_model)
         self.positions = nn.Parameter(torch.zeros(1, input_shape.frames, config.d_model))
         nn.init.normal_(self.positions, std=0.02)

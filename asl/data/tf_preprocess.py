@@ -1,0 +1,95 @@
+"""`preprocess_sequence` + `to_model_input` (asl.data.preprocess) as a TensorFlow layer, for the exported model.
+
+The GISLR competition's TFLite model took raw landmarks of one sequence, so the preprocessing must run inside
+it (hoyso48's Keras `Preprocess` layer). This layer computes exactly what the numpy definition computes, with
+ops TFLite has: select the 96 landmarks, fill hand gaps of at most `max_gap` frames (edges from the nearest
+observed frame), drop frames without a hand, resize to `frames` (shorter: linear interpolation, longer: pooled
+over equal windows) and turn NaN into a frame mask. Tests check it against the numpy definition on real files.
+A sequence without any hand (where the numpy definition raises) gives an all-padding input.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from asl.landmarks import HAND_POSITIONS, SELECTED_ROWS, selected_positions
+
+COORDINATES = ("x", "y", "z")
+
+
+@keras.saving.register_keras_serializable(package="asl")
+class Preprocess(keras.layers.Layer):
+    """Raw frames (T, 543, 3), NaN where missing → (values (frames, 96, C) with NaN as 0, frame mask (frames,))."""
+
+    def __init__(self, frames: int, max_gap: int, coordinates: tuple[str, ...] = ("x", "y"), **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.frames, self.max_gap, self.coordinates = frames, max_gap, tuple(coordinates)
+
+    def call(self, raw):
+        channels = [COORDINATES.index(name) for name in self.coordinates]
+        selected = tf.gather(tf.gather(raw, SELECTED_ROWS, axis=1), channels, axis=2)  # (T, 96, C)
+        for hand in ("left_hand", "right_hand"):
+            selected = fill_hand_gaps(selected, selected_positions(hand), self.max_gap)
+        hands = tf.gather(selected, HAND_POSITIONS, axis=1)  # (T, 42, C)
+        hand_seen = tf.logical_not(tf.reduce_all(tf.math.is_nan(hands), axis=[1, 2]))  # (T,)
+        kept = tf.boolean_mask(selected, hand_seen)  # (K, 96, C)
+        values = resize_frames(kept, self.frames)
+        mask = tf.logical_not(tf.reduce_all(tf.math.is_nan(values), axis=[1, 2]))  # (frames,)
+        return tf.where(tf.math.is_nan(values), tf.zeros_like(values), values), mask
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "frames": self.frames, "max_gap": self.max_gap,
+                "coordinates": list(self.coordinates)}
+
+
+def fill_hand_gaps(selected, positions, max_gap: int):
+    """asl.data.preprocess.fill_short_gaps on the hand at `positions` of (T, 96, C); the rest is untouched."""
+    assert (np.diff(positions) == 1).all(), "a hand's positions are contiguous in the selection"
+    part = tf.gather(selected, positions, axis=1)  # (T, 21, C)
+    length = tf.shape(part)[0]
+    frame = tf.range(length)
+    seen = tf.logical_not(tf.reduce_all(tf.math.is_nan(part), axis=[1, 2]))  # (T,)
+    earlier = frame[None, :] <= frame[:, None]  # (T, T): [t, s] is s <= t
+    previous = tf.reduce_max(tf.where(earlier & seen[None, :], frame[None, :], -1), axis=1)  # last seen ≤ t
+    later = frame[None, :] >= frame[:, None]  # (T, T): [t, s] is s >= t
+    following = tf.reduce_min(tf.where(later & seen[None, :], frame[None, :], length), axis=1)  # first seen ≥ t
+    gap = tf.where(previous < 0, following,
+                   tf.where(following >= length, length - 1 - previous, following - previous - 1))
+    fill = ~seen & (gap <= max_gap) & tf.reduce_any(seen)
+    before = tf.clip_by_value(tf.where(previous < 0, following, previous), 0, length - 1)
+    after = tf.clip_by_value(tf.where(following >= length, previous, following), 0, length - 1)
+    span = tf.maximum(after - before, 1)
+    weight = tf.cast(frame - before, part.dtype) / tf.cast(span, part.dtype)
+    weight = weight[:, None, None]  # (T, 1, 1)
+    filled = tf.gather(part, before) * (1 - weight) + tf.gather(part, after) * weight
+    part = tf.where(fill[:, None, None], filled, part)
+    # put the hand back by concatenation (its positions are contiguous): TFLite lowers a scatter to arithmetic
+    # masking, where the NaN being replaced survives as NaN * 0
+    start, end = int(positions[0]), int(positions[-1]) + 1
+    return tf.concat([selected[:, :start], part, selected[:, end:]], axis=1)  # (T, 96, C)
+
+
+def resize_frames(values, frames: int):
+    """asl.data.preprocess.resize_frames: (K, L, C) → (frames, L, C); K = 0 gives all NaN."""
+    length = tf.shape(values)[0]
+    safe = tf.maximum(length, 1)
+    padded = tf.concat([values, tf.fill(tf.concat([[1], tf.shape(values)[1:]], 0), float("nan"))], axis=0)
+    index = tf.range(frames)
+    # shorter: linear interpolation at i (K-1) / (frames-1), in integers so the frame indices are exact
+    steps = max(frames - 1, 1)
+    numerator = index * (safe - 1)
+    lower = numerator // steps
+    upper = tf.minimum(lower + 1, safe - 1)
+    weight = (tf.cast(numerator - lower * steps, values.dtype) / float(steps))[:, None, None]
+    interpolated = tf.gather(padded, lower) * (1 - weight) + tf.gather(padded, upper) * weight
+    # longer: each output frame is the mean of the observed values whose input frames fall in its window
+    window = (tf.range(safe) * frames) // safe  # (K,)
+    observed = tf.logical_not(tf.math.is_nan(padded[:safe]))
+    sums = tf.math.unsorted_segment_sum(tf.where(observed, padded[:safe], 0.0), window, frames)
+    counts = tf.math.unsorted_segment_sum(tf.cast(observed, values.dtype), window, frames)
+    pooled = sums / counts  # 0/0 = NaN: nothing observed in that window
+    same = tf.gather(padded, tf.minimum(index, safe - 1))
+    resized = tf.where(length == frames, same, tf.where(length < frames, interpolated, pooled))
+    return tf.where(length == 0, tf.fill(tf.shape(resized), float("nan")), resized)

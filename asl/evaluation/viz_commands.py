@@ -1,0 +1,79 @@
+"""`asl viz distribution|animate|augmentations`: the seed's three visualisations from the pipeline's files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from asl.errors import exit_on_user_error
+
+viz_app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+MetaOption = Annotated[Path, typer.Option(help="metadata CSV of the preprocessed sequences")]
+ValuesOption = Annotated[Path, typer.Option(help="preprocessed array (sequences × frames × 96 × coordinates)")]
+
+
+@viz_app.command()
+@exit_on_user_error
+def distribution(
+    out: Annotated[Path, typer.Option(help="PNG to write")] = Path("reports/viz/data_distribution.png"),
+    meta: MetaOption = Path("data/processed/meta.csv"),
+) -> None:
+    """Samples per sign and mean sequence length per sign (bar charts)."""
+    from asl.evaluation.plots import plot_data_distribution
+    from asl.evaluation.report import load_meta
+
+    typer.echo(f"wrote {plot_data_distribution(load_meta(meta), out)}")
+
+
+@viz_app.command()
+@exit_on_user_error
+def animate(
+    sign: Annotated[str, typer.Argument(help="the sign to show")],
+    n: Annotated[int, typer.Option("-n", help="examples side by side")] = 4,
+    out: Annotated[Path, typer.Option(help=".gif, or .mp4 (needs ffmpeg)")] = Path("reports/viz/sign.gif"),
+    values: ValuesOption = Path("data/processed/landmarks.npy"),
+    meta: MetaOption = Path("data/processed/meta.csv"),
+    seed: int = 0,
+    fps: int = 10,
+) -> None:
+    """`n` examples of one sign, animated side by side."""
+    from asl.evaluation.visualize import animate_sign
+
+    array, table = _load(values, meta)
+    typer.echo(f"wrote {animate_sign(array, table, sign, n, out, seed, fps)}")
+
+
+@viz_app.command()
+@exit_on_user_error
+def augmentations(
+    sign: Annotated[str, typer.Argument(help="the sign to show")],
+    n: Annotated[int, typer.Option("-n", help="augmented versions beside the original")] = 3,
+    out: Annotated[Path, typer.Option(help=".gif, or .mp4 (needs ffmpeg)")] = Path("reports/viz/augmentations.gif"),
+    values: ValuesOption = Path("data/processed/landmarks.npy"),
+    meta: MetaOption = Path("data/processed/meta.csv"),
+    params: Annotated[Path, typer.Option(help="params file (augment section)")] = Path("params.yaml"),
+    seed: int = 0,
+    fps: int = 10,
+) -> None:
+    """One example of a sign beside `n` versions with every method of `augment.methods` applied."""
+    from asl.evaluation.visualize import animate_augmentations
+    from asl.params import load_params
+
+    config = load_params(params).augment
+    array, table = _load(values, meta)
+    typer.echo(f"wrote {animate_augmentations(array, table, sign, n, config, out, seed, fps)}")
+
+
+def _load(values: Path, meta: Path):
+    """The array and its metadata, checked against each other (the sign map is not needed here)."""
+    from asl.data.preprocess import load_values
+    from asl.errors import AslError
+    from asl.evaluation.report import load_meta
+
+    array, table = load_values(values), load_meta(meta)
+    if len(array) != len(table):
+        raise AslError(f"{meta} has {len(table)} rows but {values} holds {len(array)} sequences")
+    return array, table

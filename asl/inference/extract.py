@@ -1,0 +1,117 @@
+"""MediaPipe Holistic landmarks from video frames, in the Kaggle GISLR layout (543 rows per frame, NaN if not found).
+
+The legacy solution `mp.solutions.holistic` of mediapipe 0.10.21 is the one that made the Kaggle data and the one
+whose models ship inside the wheel (only `model_complexity=1`: the others download a model at run time, which
+cannot work offline). Frames are given as OpenCV's BGR and converted to RGB; they are never flipped, so MediaPipe's
+left and right hands mean what they mean in the Kaggle data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from asl.data.raw import landmark_table
+from asl.errors import AslError
+from asl.inference.video import open_video, read_frames
+from asl.io import atomic_path
+from asl.landmarks import HOLISTIC_PARTS, ROWS_PER_FRAME, part_rows
+
+#: The Holistic result attribute of each part of the layout.
+RESULT_FIELDS = {"face": "face_landmarks", "left_hand": "left_hand_landmarks", "pose": "pose_landmarks",
+                 "right_hand": "right_hand_landmarks"}
+#: The pose model file of each `model_complexity`.
+POSE_MODELS = {0: "pose_landmark_lite.tflite", 1: "pose_landmark_full.tflite", 2: "pose_landmark_heavy.tflite"}
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Landmarks of the frames read from one video."""
+
+    frame_numbers: np.ndarray  # (T,) index of each frame in the video
+    values: np.ndarray  # (T, 543, 3) x, y, z; NaN where a part was not found
+
+
+def check_model_complexity(model_complexity: int) -> None:
+    """Fail clearly, before MediaPipe tries to download it, when a complexity's pose model is not installed."""
+    import mediapipe
+
+    if model_complexity not in POSE_MODELS:
+        raise AslError(f"model_complexity must be one of {', '.join(map(str, POSE_MODELS))}, got {model_complexity}")
+    model = Path(mediapipe.__file__).parent / "modules" / "pose_landmark" / POSE_MODELS[model_complexity]
+    if not model.is_file():
+        raise AslError(f"model_complexity={model_complexity} needs {model.name}, which this mediapipe does not ship "
+                       f"and cannot be downloaded offline; use model_complexity=1")
+
+
+class HolisticExtractor:
+    """One MediaPipe Holistic graph, tracking across the frames of one video or camera stream."""
+
+    def __init__(self, model_complexity: int = 1, static_image_mode: bool = False) -> None:
+        check_model_complexity(model_complexity)
+        import mediapipe as mp
+
+        self._holistic = mp.solutions.holistic.Holistic(static_image_mode=static_image_mode,
+                                                        model_complexity=model_complexity)
+
+    def __enter__(self) -> HolisticExtractor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._holistic.close()
+
+    def process(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """Landmarks (543, 3) of one BGR frame, in the Kaggle layout; NaN where a part was not found."""
+        import cv2
+
+        result = self._holistic.process(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))
+        return result_to_array(result)
+
+
+def result_to_array(result) -> np.ndarray:
+    """A Holistic result as (543, 3): face, left hand, pose, right hand; NaN for the parts not found."""
+    values = np.full((ROWS_PER_FRAME, 3), np.nan)
+    for part, size in HOLISTIC_PARTS:
+        landmarks = getattr(result, RESULT_FIELDS[part])
+        if landmarks is not None:
+            points = landmarks.landmark
+            values[part_rows(part)] = [(p.x, p.y, p.z) for p in points][:size]
+    return values
+
+
+def extract_video(path: str | Path, frames: int | None = None, model_complexity: int = 1) -> Extraction:
+    """Holistic landmarks of every frame of a video, or of `frames` evenly sampled ones.
+
+    Raises `AslError` when the file is not a readable video or no person is found in any frame.
+    """
+    open_video(path).release()  # a missing or unreadable file fails here, before MediaPipe starts
+    numbers, values = [], []
+    with HolisticExtractor(model_complexity) as extractor:
+        for number, frame in read_frames(path, frames):
+            numbers.append(number)
+            values.append(extractor.process(frame))
+    if not values:
+        raise AslError(f"{path}: no frame could be decoded")
+    extraction = Extraction(np.array(numbers), np.stack(values))
+    if np.isnan(extraction.values).all():
+        raise AslError(f"{path}: no person found in any of its {len(numbers)} frames read")
+    return extraction
+
+
+def hands_seen(values: np.ndarray) -> np.ndarray:
+    """(T,) True for the frames of raw landmarks (T, 543, C) where at least one hand was found."""
+    hands = np.concatenate([part_rows("left_hand"), part_rows("right_hand")])
+    return ~np.isnan(values[:, hands]).all(axis=(1, 2))
+
+
+def write_landmarks(extraction: Extraction, path: str | Path) -> Path:
+    """Write an extraction as a parquet file in the Kaggle schema (atomically)."""
+    with atomic_path(path) as temporary:
+        pq.write_table(landmark_table(extraction.frame_numbers, extraction.values), temporary)
+    return Path(path)

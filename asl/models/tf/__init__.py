@@ -1,0 +1,1 @@
+"""TensorFlow (Keras 3) models. Importing a model module registers its models."""

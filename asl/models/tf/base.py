@@ -1,0 +1,148 @@
+"""The interface every TensorFlow model of the zoo shares (the seed's tensorflow BaseModel), and checkpoints.
+
+A model is a Keras functional model built in `__init__` from its params.yaml entry, so the whole model, not just
+its weights, is saved in one `.keras` file and reloads with `keras.models.load_model`. It maps
+[values (B, T, L, C), frame mask (B, T) bool] to logits (B, classes); the loss takes them as logits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import keras
+import tensorflow as tf
+
+from asl.errors import AslError
+from asl.io import atomic_path, write_json
+from asl.models.config import InputShape
+from asl.models.registry import get_model_entry, model_names, register_model
+
+OPTIMIZERS = {"Adam": keras.optimizers.Adam, "AdamW": keras.optimizers.AdamW, "SGD": keras.optimizers.SGD}
+#: The file beside `model.keras` that holds what inference needs besides the model: signs, params, epoch, metrics.
+EXTRAS_FILE = "extras.json"
+
+
+def register(config_class: type) -> Callable[[type], type]:
+    """Register a model class in the asl registry (framework tensorflow) and for Keras deserialization."""
+
+    def decorate(model_class: type) -> type:
+        keras.saving.register_keras_serializable(package="asl")(model_class)
+        return register_model("tensorflow", config_class)(model_class)
+
+    return decorate
+
+
+# --- building blocks ---------------------------------------------------------------------------------------------
+
+@keras.saving.register_keras_serializable(package="asl")
+class ApplyFrameMask(keras.layers.Layer):
+    """Zero the values of padded frames, so nothing a model sees depends on them."""
+
+    def call(self, values, mask):
+        return values * tf.cast(mask, values.dtype)[:, :, None, None]  # (B, T, 1, 1) broadcast
+
+
+@keras.saving.register_keras_serializable(package="asl")
+class FlattenFrames(keras.layers.Layer):
+    """(B, T, L, C) → (B, T, L*C)."""
+
+    def call(self, values):
+        shape = tf.shape(values)
+        return tf.reshape(values, (shape[0], shape[1], values.shape[2] * values.shape[3]))  # (B, T, L*C)
+
+
+@keras.saving.register_keras_serializable(package="asl")
+class MaskedMean(keras.layers.Layer):
+    """Mean over time of (B, T, D) where the mask (B, T) is True; an all-False row gives zeros."""
+
+    def call(self, values, mask):
+        weights = tf.cast(mask, values.dtype)[:, :, None]  # (B, T, 1)
+        return tf.reduce_sum(values * weights, axis=1) / tf.maximum(tf.reduce_sum(weights, axis=1), 1.0)
+
+
+def model_inputs(input_shape: InputShape) -> list[keras.KerasTensor]:
+    """The two symbolic inputs of every model: values (B, T, L, C) and the frame mask (B, T)."""
+    values = keras.Input((input_shape.frames, input_shape.landmarks, input_shape.coordinates), name="values")
+    mask = keras.Input((input_shape.frames,), dtype="bool", name="mask")
+    return [values, mask]
+
+
+# --- the model interface -----------------------------------------------------------------------------------------
+
+class TFModel(keras.Model):
+    """A classifier of landmark sequences built from (config, input_shape, num_classes), like the PyTorch ones.
+
+    Subclasses implement `network(values, mask, config, input_shape, num_classes)`: symbolic inputs → logits.
+    The config must carry `optimizer` (OptimizerConfig) and `scheduler` (SchedulerConfig).
+    """
+
+    def __init__(self, config: Any, input_shape: InputShape, num_classes: int, **kwargs: Any) -> None:
+        values, mask = model_inputs(input_shape)
+        logits = self.network(ApplyFrameMask()(values, mask), mask, config, input_shape, num_classes)
+        super().__init__(inputs=[values, mask], outputs=logits, name=kwargs.pop("name", type(self).__name__),
+                         **kwargs)
+        self.model_config, self.landmark_shape, self.num_classes = config, input_shape, num_classes
+
+    @staticmethod
+    def network(values, mask, config: Any, input_shape: InputShape, num_classes: int):
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {"config": dataclasses.asdict(self.model_config),
+                "input_shape": dataclasses.asdict(self.landmark_shape), "num_classes": self.num_classes,
+                "name": self.name}
+
+    @classmethod
+    def from_config(cls, settings: dict, custom_objects: Any = None) -> "TFModel":
+        entry = get_model_entry("tensorflow", cls.__name__)
+        return cls(entry.build_config(settings["config"]), InputShape(**settings["input_shape"]),
+                   settings["num_classes"], name=settings.get("name"))
+
+    def configure_optimizer(self, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+        """The configured optimizer with its weight decay, and exponential decay by `gamma` once per epoch."""
+        settings = self.model_config.optimizer
+        schedule = keras.optimizers.schedules.ExponentialDecay(
+            settings.learning_rate, decay_steps=max(steps_per_epoch, 1),
+            decay_rate=self.model_config.scheduler.gamma, staircase=True)
+        decay = {"weight_decay": settings.weight_decay} if settings.weight_decay else {}
+        return OPTIMIZERS[settings.name](learning_rate=schedule, **decay)
+
+    def set_dropout(self, rate: float) -> None:
+        """Set every dropout rate of the model (the dynamic-dropout callback); compiled steps must be retraced."""
+        for layer in self._flatten_layers(include_self=False, recursive=True):
+            if isinstance(layer, keras.layers.Dropout):
+                layer.rate = rate
+
+    def save_checkpoint(self, path: str | Path, extra: dict[str, Any]) -> None:
+        """Save the model (`.keras`) and, beside it, `extras.json`; both written atomically."""
+        path = Path(path)
+        with atomic_path(path) as temporary:
+            keras_name = temporary.with_name(temporary.name + ".keras")  # Keras insists on the suffix
+            try:
+                self.save(keras_name)
+                os.replace(keras_name, temporary)
+            finally:
+                keras_name.unlink(missing_ok=True)
+        write_json({"name": type(self).__name__, "framework": "tensorflow", **extra}, path.parent / EXTRAS_FILE)
+
+
+def load_model_from_checkpoint(path: str | Path) -> tuple[TFModel, dict]:
+    """Reload a saved `.keras` model and the extras beside it."""
+    path = Path(path)
+    if not path.is_file():
+        raise AslError(f"{path}: checkpoint not found")
+    model_names("tensorflow")  # import the model modules: Keras finds the classes by their registered names
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as error:  # Keras raises many types for a file that is not a model
+        raise AslError(f"{path}: not a readable Keras model ({error})") from None
+    extras_path = path.parent / EXTRAS_FILE
+    try:
+        extras = json.loads(extras_path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError) as error:
+        raise AslError(f"{extras_path}: missing or unreadable checkpoint extras ({error})") from None
+    return model, extras

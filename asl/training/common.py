@@ -1,0 +1,31 @@
+"""What both frameworks' trainers share: the training data, the per-epoch metrics and the checkpoint's extras."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from asl.evaluation.metrics import EPOCH_METRICS, classification_metrics
+from asl.params import Params
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    values: np.ndarray  # (N, T, L, C) preprocessed, NaN where missing; usually a memory map
+    labels: np.ndarray  # (N,)
+    train_rows: np.ndarray
+    valid_rows: np.ndarray
+    signs: list[str]  # sign name of each label
+
+
+def epoch_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float | None]:
+    """The metrics logged every epoch (EPOCH_METRICS), from labels and predicted probabilities."""
+    metrics = classification_metrics(labels, probabilities)
+    return {name: metrics[name] for name in EPOCH_METRICS}
+
+
+def checkpoint_extras(params: Params, data: TrainingData, epoch: int, metrics: dict) -> dict:
+    """What inference needs besides the weights: sign names, preprocessing and coordinates; and the run's params."""
+    return {"signs": data.signs, "epoch": epoch, "valid_metrics": metrics, "params": dataclasses.asdict(params)}

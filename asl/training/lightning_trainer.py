@@ -1,0 +1,116 @@
+"""The same training as asl/training/torch_trainer.py, run by PyTorch Lightning (`train.engine: lightning`).
+
+Same model, optimizer and ExponentialLR (`configure_optimizers`), same dataset and augmentation, same callbacks'
+schedules, same validation metrics (asl.evaluation.metrics), same dvclive/TensorBoard logging (EpochLogger), same
+early stopping and the same checkpoint file (`BaseModel.save_checkpoint`), so evaluation and inference need not
+know which engine trained a model. The device comes from `train.device` like the native loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import lightning
+import numpy as np
+import torch
+
+from asl.data.dataset import LandmarkDataset
+from asl.models.config import InputShape
+from asl.models.torch.base import BaseModel
+from asl.params import Params
+from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
+from asl.training.early_stopping import EarlyStopping
+from asl.training.logging import EpochLogger
+from asl.training.torch_trainer import apply_callbacks, build_model, resolve_device, seed_everything
+
+
+class LightningTask(lightning.LightningModule):
+    """Wraps a model of the zoo: training and validation steps, per-epoch metrics, early stopping, checkpoints."""
+
+    def __init__(self, model: BaseModel, params: Params, data: TrainingData, train_set: LandmarkDataset,
+                 checkpoint_path: Path, logger: EpochLogger,
+                 on_epoch_end: Callable[[int, dict], None] | None = None) -> None:
+        super().__init__()
+        self.model, self.params, self.data, self.train_set = model, params, data, train_set
+        self.checkpoint_path, self.epoch_logger, self.on_epoch_end = checkpoint_path, logger, on_epoch_end
+        self.stopper = EarlyStopping(params.train.early_stop)
+        self.outputs: dict[str, tuple[list, list]] = {"train": ([], []), "valid": ([], [])}
+        self.summary: dict[str, float | int | str] = {}
+
+    def configure_optimizers(self):
+        optimizer, scheduler = self.model.configure_optimizers()
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+    def on_train_epoch_start(self) -> None:
+        apply_callbacks(self.model, self.train_set, self.current_epoch, self.params)
+        self.learning_rate = self.lr_schedulers().get_last_lr()[0]  # Lightning steps it before the epoch's end
+
+    def training_step(self, batch, batch_index: int) -> torch.Tensor:
+        x, mask, labels = batch
+        logits = self.model(x, mask)
+        self._collect("train", labels, logits.detach())
+        return torch.nn.functional.cross_entropy(logits, labels)
+
+    def validation_step(self, batch, batch_index: int) -> None:
+        x, mask, labels = batch
+        self._collect("valid", labels, self.model(x, mask))
+
+    def _collect(self, split: str, labels: torch.Tensor, logits: torch.Tensor) -> None:
+        self.outputs[split][0].append(labels.cpu().numpy())
+        self.outputs[split][1].append(torch.softmax(logits, dim=1).cpu().numpy())
+
+    def _metrics(self, split: str) -> dict[str, float | None]:
+        labels, probabilities = self.outputs[split]
+        metrics = epoch_metrics(np.concatenate(labels), np.concatenate(probabilities))
+        labels.clear()
+        probabilities.clear()
+        return metrics
+
+    def on_train_epoch_end(self) -> None:
+        """Runs after this epoch's validation; logs the learning rate the epoch trained with, like the native loop."""
+        epoch = self.current_epoch
+        train_metrics, valid_metrics = self._metrics("train"), self._metrics("valid")
+        self.epoch_logger.log_epoch(epoch, {"train": train_metrics, "valid": valid_metrics}, self.learning_rate)
+        if self.stopper.update(valid_metrics[self.params.train.early_stop.metric]):
+            self.summary = {"best_epoch": epoch, **{f"best_valid_{k}": v for k, v in valid_metrics.items()}}
+            self.model.save_checkpoint(self.checkpoint_path,
+                                       checkpoint_extras(self.params, self.data, epoch, valid_metrics))
+        self.summary["epochs_run"] = epoch + 1
+        if self.on_epoch_end is not None:
+            self.on_epoch_end(epoch, valid_metrics)
+        if self.stopper.should_stop:
+            self.trainer.should_stop = True
+
+
+def accelerator(device: torch.device) -> tuple[str, list[int] | int]:
+    """Lightning's accelerator and devices for the device `train.device` resolves to."""
+    if device.type == "cuda":
+        return "gpu", [device.index or 0]
+    return device.type, 1
+
+
+def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: Path,
+          tensorboard_dir: Path, on_epoch_end: Callable[[int, dict], None] | None = None
+          ) -> dict[str, float | int | str]:
+    """Train the selected model through Lightning; save the best epoch's checkpoint; return the run's summary."""
+    seed_everything(params.seed)
+    kind, devices = accelerator(resolve_device(params.train.device))
+    model = build_model(params, InputShape(*data.values.shape[1:]), len(data.signs))
+    train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed)
+    valid_set = LandmarkDataset(data.values, data.labels, data.valid_rows)
+    train_loader = torch.utils.data.DataLoader(
+        train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
+        generator=torch.Generator().manual_seed(params.seed))
+    valid_loader = torch.utils.data.DataLoader(valid_set, batch_size=params.train.batch_size)
+    logger = EpochLogger(live_dir, tensorboard_dir)
+    apply_callbacks(model, train_set, 0, params)  # Lightning fetches the first batch before the epoch's hook
+    task = LightningTask(model, params, data, train_set, checkpoint_path, logger, on_epoch_end)
+    batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
+    trainer = lightning.Trainer(
+        max_epochs=1 if params.train.fast_dev_run else params.train.epochs, accelerator=kind, devices=devices,
+        logger=False, enable_checkpointing=False, enable_model_summary=False, num_sanity_val_steps=0,
+        limit_train_batches=batches, limit_val_batches=batches)
+    trainer.fit(task, train_loader, valid_loader)
+    logger.close(task.summary)
+    return task.summary

@@ -1,0 +1,116 @@
+"""The TensorFlow trainer: the same behaviour as asl.training.torch_trainer, with a tf.data pipeline and Keras.
+
+Shared with the PyTorch trainer: the items and their augmentations (asl.data.augment.training_item), the metric
+definitions (asl.evaluation.metrics, computed from predicted probabilities each epoch), early stopping, the
+dropout and augmentation schedules, the checkpoint's extras and the EpochLogger (same metric names).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tqdm import tqdm
+
+from asl.data.preprocess import to_model_input
+from asl.data.tf_data import LandmarkBatches
+from asl.models.config import InputShape
+from asl.models.registry import get_model_entry
+from asl.models.tf.base import TFModel
+from asl.params import Params
+from asl.training.callbacks import scheduled_augment_probability, scheduled_dropout
+from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
+from asl.training.early_stopping import EarlyStopping
+from asl.training.logging import EpochLogger
+
+__all__ = ["TrainingData", "train", "predict_probabilities"]
+
+
+def build_model(params: Params, input_shape: InputShape, num_classes: int) -> TFModel:
+    """The selected model with its params.yaml hyperparameters; errors list valid names and keys."""
+    entry = get_model_entry(params.framework, params.model)
+    return entry.model_class(entry.build_config(params.model_settings()), input_shape, num_classes)
+
+
+def make_train_step(model: TFModel, optimizer: keras.optimizers.Optimizer) -> Callable:
+    """A compiled optimisation step returning (loss, logits). Rebuilt whenever the dropout rate changes, since a
+    traced step keeps the rates it was traced with."""
+    loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function
+    def step(values, mask, labels):
+        with tf.GradientTape() as tape:
+            logits = model([values, mask], training=True)
+            loss = loss_function(labels, logits)
+        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss, logits
+
+    return step
+
+
+def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: Path,
+          tensorboard_dir: Path, on_epoch_end: Callable[[int, dict], None] | None = None,
+          ) -> dict[str, float | int | str]:
+    """Train the selected model; save the best epoch's checkpoint (.keras + extras.json); return the summary.
+
+    `on_epoch_end(epoch, valid_metrics)` runs after each epoch's checkpoint is saved.
+    """
+    keras.utils.set_random_seed(params.seed)
+    batches = LandmarkBatches(data.values, data.labels, data.train_rows, params.train.batch_size, params.augment,
+                              params.seed)
+    epochs = 1 if params.train.fast_dev_run else params.train.epochs
+    max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
+    steps_per_epoch = min(len(batches), max_batches or len(batches))
+    model = build_model(params, InputShape(*data.values.shape[1:]), len(data.signs))
+    optimizer = model.configure_optimizer(steps_per_epoch)
+    stopper = EarlyStopping(params.train.early_stop)
+    logger = EpochLogger(live_dir, tensorboard_dir)
+    summary: dict[str, float | int | str] = {}
+    step, rate = None, None
+    for epoch in range(epochs):
+        new_rate = scheduled_dropout(epoch, params.callbacks.dropout)
+        if step is None or new_rate != rate:
+            if new_rate is not None:
+                model.set_dropout(new_rate)
+            step, rate = make_train_step(model, optimizer), new_rate
+        batches.probability = scheduled_augment_probability(epoch, params.augment.probability,
+                                                            params.callbacks.augmentation)
+        learning_rate = float(optimizer.learning_rate)  # this epoch's rate, before its steps
+        train_metrics = train_epoch(step, batches.epoch(epoch).take(steps_per_epoch), steps_per_epoch, epoch)
+        valid_rows = data.valid_rows[: max_batches * params.train.batch_size] if max_batches else data.valid_rows
+        valid_metrics = epoch_metrics(data.labels[valid_rows],
+                                      predict_probabilities(model, data.values, valid_rows, params.train.batch_size))
+        logger.log_epoch(epoch, {"train": train_metrics, "valid": valid_metrics}, learning_rate)
+        if stopper.update(valid_metrics[params.train.early_stop.metric]):
+            summary = {"best_epoch": epoch, **{f"best_valid_{k}": v for k, v in valid_metrics.items()}}
+            model.save_checkpoint(checkpoint_path, checkpoint_extras(params, data, epoch, valid_metrics))
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, valid_metrics)
+        if stopper.should_stop:
+            break
+    summary["epochs_run"] = epoch + 1
+    logger.close(summary)
+    return summary
+
+
+def train_epoch(step: Callable, dataset: tf.data.Dataset, batches: int, epoch: int) -> dict[str, float | None]:
+    labels, probabilities = [], []
+    for (values, mask), y in tqdm(dataset, total=batches, desc=f"epoch {epoch}", leave=False):
+        _, logits = step(values, mask, y)
+        labels.append(y.numpy())
+        probabilities.append(tf.nn.softmax(logits, axis=1).numpy())
+    return epoch_metrics(np.concatenate(labels), np.concatenate(probabilities))
+
+
+def predict_probabilities(model: TFModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
+                          device: object = None) -> np.ndarray:
+    """Class probabilities (len(rows), classes) of preprocessed sequences, read batch by batch (inference mode)."""
+    outputs = []
+    for start in range(0, len(rows), batch_size):
+        x, mask = to_model_input(np.asarray(values[rows[start:start + batch_size]], dtype=np.float32))
+        logits = model([tf.constant(x), tf.constant(mask)], training=False)
+        outputs.append(tf.nn.softmax(logits, axis=1).numpy())
+    return np.concatenate(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)

@@ -1,0 +1,1 @@
+"""Hyperparameter search (`asl tune`): the search space, Ray Tune with MLflow, the best params fragment."""

@@ -1,0 +1,71 @@
+"""The TensorFlow preprocessing layer (inside the exported model) computes exactly `preprocess_sequence`."""
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from asl.data.preprocess import preprocess_sequence, to_model_input  # noqa: E402
+from asl.data.raw import read_landmarks  # noqa: E402
+from asl.data.tf_preprocess import Preprocess  # noqa: E402
+from asl.landmarks import part_rows  # noqa: E402
+from asl.params import PreprocessConfig  # noqa: E402
+
+CONFIG = PreprocessConfig(frames=32, max_gap=3, chunk_size=1)
+
+
+def both(raw: np.ndarray, coordinates=("x", "y"), config=CONFIG):
+    """(numpy values, numpy mask), (tf values, tf mask) of one raw sequence (T, 543, 3)."""
+    channels = [("x", "y", "z").index(name) for name in coordinates]
+    expected = to_model_input(preprocess_sequence(raw[..., channels], config).values)
+    layer = Preprocess(config.frames, config.max_gap, coordinates)
+    return expected, [array.numpy() for array in layer(tf.constant(raw, dtype=tf.float32))]
+
+
+def assert_same(raw, **options):
+    (values, mask), (tf_values, tf_mask) = both(raw, **options)
+    np.testing.assert_array_equal(tf_mask, mask)
+    np.testing.assert_allclose(tf_values, values, rtol=0, atol=2e-6)
+
+
+def test_matches_numpy_on_real_competition_files(gislr_sample):
+    files = sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet"))[::6]
+    assert len(files) > 40
+    for path in files:
+        assert_same(read_landmarks(path, ("x", "y", "z")).values.astype(np.float32))
+
+
+def raw_sequence(frames: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0.1, 0.9, size=(frames, 543, 3)).astype(np.float32)
+
+
+LEFT, RIGHT = part_rows("left_hand"), part_rows("right_hand")
+
+
+@pytest.mark.parametrize("frames", [1, 5, 31, 32, 33, 64, 100, 131])
+def test_matches_numpy_for_every_length(frames):
+    raw = raw_sequence(frames, seed=frames)
+    raw[:, part_rows("face")[:200]] = np.nan  # part of the face is never seen
+    assert_same(raw)
+
+
+def test_matches_numpy_on_gaps_edges_and_dropped_frames():
+    raw = raw_sequence(60)
+    raw[:2, LEFT] = np.nan  # edge gap at the start (≤ max_gap): filled from the nearest frame
+    raw[10:13, LEFT] = np.nan  # interior gap of 3: interpolated
+    raw[20:26, LEFT] = np.nan  # interior gap of 6: stays missing
+    raw[55:, LEFT] = np.nan  # edge gap of 5 at the end: stays missing
+    raw[:, RIGHT] = np.nan  # right hand never seen
+    raw[30:35, RIGHT[0]] = 0.5  # ... except a few frames
+    raw[40:45, :] = np.nan  # nothing at all: frames without a hand are dropped
+    raw[:8, part_rows("pose")] = np.nan
+    assert_same(raw)
+    assert_same(raw, coordinates=("x", "y", "z"))
+    assert_same(raw, config=PreprocessConfig(frames=16, max_gap=0, chunk_size=1))
+
+
+def test_a_sequence_without_hands_becomes_all_padding():
+    raw = raw_sequence(12)
+    raw[:, np.concatenate([LEFT, RIGHT])] = np.nan
+    values, mask = [array.numpy() for array in Preprocess(32, 3)(tf.constant(raw))]
+    assert values.shape == (32, 96, 2) and not mask.any() and not values.any()

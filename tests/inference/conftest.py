@@ -1,0 +1,64 @@
+"""Fixtures for the video path: a small trained checkpoint, and real videos' landmarks extracted once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+FEW_FRAMES = 24  # evenly sampled frames per video: enough to see the hands, fast on a shared CPU
+
+
+def tiny_params(path: Path, **data) -> Path:
+    """The repository's params with a tiny sample and a tiny transformer trained for two epochs."""
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["sample"].update(participants=4, signs=["hello", "thankyou", "bye"], repetitions=3, max_frames=30)
+    params["train"].update(epochs=2, batch_size=8)
+    params["split"].update(train_size=0.5, valid_size=0.25, test_size=0.25)
+    params["data"].update(workers=1, **data)
+    params["models"]["TransformerPredictor"].update(d_model=16, n_head=2, dim_feedforward=32, num_layers=1)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def make_params():
+    """`tiny_params(path, **data)`: a small params.yaml written to `path`."""
+    return tiny_params
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory) -> Path:
+    """The train stage's checkpoint folder of a tiny model trained on a tiny built-in sample."""
+    from asl.data.clean import clean
+    from asl.data.extra import read_training_index
+    from asl.data.preprocess import preprocess_dataset
+    from asl.data.processed import ProcessedData
+    from asl.data.raw import read_sign_map
+    from asl.data.sample import generate_sample
+    from asl.params import load_params
+    from asl.training.run import train_model
+
+    work = tmp_path_factory.mktemp("checkpoint")
+    params = load_params(tiny_params(work / "params.yaml"))
+    generate_sample(work / "raw", params.sample, params.seed)
+    coordinates = tuple(params.data.coordinates)
+    kept = clean(read_training_index(work / "raw"), work / "raw", params.clean, coordinates, 1).kept
+    sign_map = read_sign_map(work / "raw")
+    meta = preprocess_dataset(kept, work / "raw", sign_map, params.preprocess, coordinates, 1, work / "values.npy")
+    import numpy as np
+
+    signs = [sign for sign, _ in sorted(sign_map.items(), key=lambda item: item[1])]
+    data = ProcessedData(np.load(work / "values.npy", mmap_mode="r"), meta, signs)
+    train_model(params, data, work / "best", work / "dvclive", work / "runs")
+    return work / "best"
+
+
+@pytest.fixture(scope="session")
+def thkazi(shared_videos):
+    """Landmarks of FEW_FRAMES evenly sampled frames of the real video `bad__thkazi.mp4`."""
+    from asl.inference.extract import extract_video
+
+    return extract_video(shared_videos / "bad__thkazi.mp4", FEW_FRAMES)

@@ -1,0 +1,68 @@
+"""`asl export --format tflite`: raw landmarks of one sequence in, the Keras model's logits out."""
+
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from asl.cli import app  # noqa: E402
+from asl.data.preprocess import preprocess_sequence, to_model_input  # noqa: E402
+from asl.data.raw import read_landmarks  # noqa: E402
+from asl.models.config import InputShape  # noqa: E402
+from asl.models.registry import get_model_entry  # noqa: E402
+from asl.params import load_params  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A small TransformerPredictor checkpoint (as the train stage writes it) and its TFLite export."""
+    folder = tmp_path_factory.mktemp("export")
+    params = load_params(REPO / "params.yaml")
+    settings = dict(params.models["TransformerPredictor"], d_model=32, n_head=4, dim_feedforward=64, num_layers=2)
+    entry = get_model_entry("tensorflow", "TransformerPredictor")
+    tf.keras.utils.set_random_seed(3)
+    shape = InputShape(params.preprocess.frames, 96, len(params.data.coordinates))
+    model = entry.model_class(entry.build_config(settings), shape, 250)
+    model.save_checkpoint(folder / "best" / "model.keras", {"signs": [str(i) for i in range(250)],
+                                                            "params": dataclasses.asdict(params)})
+    result = CliRunner().invoke(app, ["export", "--format", "tflite", "--checkpoint", str(folder / "best"),
+                                      "--out", str(folder / "model.tflite")])
+    assert result.exit_code == 0, result.output
+    return model, params, folder / "model.tflite"
+
+
+def test_tflite_outputs_match_the_keras_model_on_real_files(exported, gislr_sample):
+    model, params, path = exported
+    interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=1)
+    run = interpreter.get_signature_runner()
+    channels = [("x", "y", "z").index(name) for name in params.data.coordinates]
+    differences, seconds = [], []
+    for file in sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet"))[::8]:
+        raw = read_landmarks(file, ("x", "y", "z")).values.astype(np.float32)  # (T, 543, 3), NaN missing
+        start = time.perf_counter()
+        outputs = run(inputs=raw)["outputs"]
+        seconds.append(time.perf_counter() - start)
+        x, mask = to_model_input(preprocess_sequence(raw[..., channels], params.preprocess).values)
+        expected = model([x[None], mask[None]], training=False).numpy()[0]
+        differences.append(np.abs(outputs - expected).max())
+        assert outputs.shape == (250,) and outputs.argmax() == expected.argmax()
+    print(f"TFLite vs Keras on {len(differences)} real files: max abs difference {max(differences):.2e}, "
+          f"median latency {1000 * np.median(seconds):.2f} ms (1 thread)")
+    assert len(differences) > 30 and max(differences) < 1e-4
+
+
+def test_export_refuses_a_pytorch_checkpoint_and_unknown_formats(tmp_path):
+    (tmp_path / "model.pt").write_bytes(b"x")
+    result = CliRunner().invoke(app, ["export", "--checkpoint", str(tmp_path), "--out", str(tmp_path / "m.tflite")])
+    assert result.exit_code == 1 and "TFLite export needs a TensorFlow model" in result.output
+    result = CliRunner().invoke(app, ["export", "--format", "onnx", "--checkpoint", str(tmp_path)])
+    assert result.exit_code == 1 and "--format 'onnx' is not supported" in result.output
+    assert not (tmp_path / "m.tflite").exists()
