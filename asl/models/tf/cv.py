@@ -40,8 +40,14 @@ def backbone(config: CVTransferLearningConfig, input_shape: InputShape) -> keras
     if config.weights is not None and not Path(config.weights).is_file():
         raise AslError(f"models.CVTransferLearningModel.weights {config.weights}: file not found "
                        "(give a local weights file or null; nothing is downloaded)")
-    return BACKBONES[config.backbone](include_top=False, weights=config.weights, pooling="avg",
-                                      input_shape=(input_shape.frames, input_shape.landmarks, 3))
+    resnet = BACKBONES[config.backbone](include_top=False, weights=config.weights, pooling="avg",
+                                        input_shape=(input_shape.frames, input_shape.landmarks, 3))
+    for layer in resnet.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            # PyTorch's default (momentum 0.1 there). With Keras's 0.99 the moving statistics are still near their
+            # initial values after the few hundred steps of a run on the sample, so evaluation stays at chance.
+            layer.momentum = 0.9
+    return resnet
 
 
 @register(CVTransferLearningConfig)
