@@ -17,7 +17,7 @@ import yaml
 
 from asl.errors import AslError
 from asl.io import atomic_path
-from asl.params import load_params
+from asl.params import Yaml12Loader, load_params
 
 HYDRA_KEYWORDS = {"true", "false", "null", "inf", "nan"}  # unquoted, Hydra reads these as values
 
@@ -36,7 +36,7 @@ def read_best_params(path: str | Path) -> dict[str, Any]:
     """A fragment written by `write_best_params` (or by hand): {dotted key: value}."""
     path = Path(path)
     try:
-        fragment = yaml.safe_load(path.read_text())
+        fragment = yaml.load(path.read_text(), Loader=Yaml12Loader)  # as params.yaml is read
     except FileNotFoundError:
         raise AslError(f"{path}: params fragment not found (run `asl tune` first)") from None
     except yaml.YAMLError as error:

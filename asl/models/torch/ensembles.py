@@ -36,13 +36,22 @@ class ConcatenatedHead(nn.Module):
         return self.head(logits)
 
 
+class EnsembleModel(BaseModel):
+    """A model whose network is one `ConcatenatedHead` in `self.ensemble` (set by the subclass)."""
+
+    ensemble: ConcatenatedHead
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.ensemble(x, mask)
+
+
 def growing(config, n_models: int) -> list:
     """`n_models` copies of a layers config, member i with `num_layers + i` layers."""
     return [dataclasses.replace(config, num_layers=config.num_layers + i) for i in range(n_models)]
 
 
 @register_model("pytorch", HybridConfig)
-class HybridModel(BaseModel):
+class HybridModel(EnsembleModel):
     """An LSTMClassifier and a TransformerSequenceClassifier side by side, combined by a trained linear head."""
 
     def __init__(self, config: HybridConfig, input_shape: InputShape, num_classes: int) -> None:
@@ -51,12 +60,9 @@ class HybridModel(BaseModel):
             LSTMClassifier(config.lstm, input_shape, num_classes),
             TransformerSequenceClassifier(config.transformer, input_shape, num_classes)], num_classes)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.ensemble(x, mask)
-
 
 @register_model("pytorch", HybridEnsembleConfig)
-class HybridEnsembleModel(BaseModel):
+class HybridEnsembleModel(EnsembleModel):
     """`n_models` LSTMClassifiers and `n_models` TransformerSequenceClassifiers of growing depth, one trained head."""
 
     def __init__(self, config: HybridEnsembleConfig, input_shape: InputShape, num_classes: int) -> None:
@@ -66,12 +72,9 @@ class HybridEnsembleModel(BaseModel):
                         for member in growing(config.transformer, config.n_models)]
         self.ensemble = ConcatenatedHead(lstms + transformers, num_classes)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.ensemble(x, mask)
-
 
 @register_model("pytorch", TransformerEnsembleConfig)
-class TransformerEnsemble(BaseModel):
+class TransformerEnsemble(EnsembleModel):
     """`n_models` TransformerSequenceClassifiers of growing depth, combined by a trained linear head."""
 
     def __init__(self, config: TransformerEnsembleConfig, input_shape: InputShape, num_classes: int) -> None:
@@ -79,18 +82,12 @@ class TransformerEnsemble(BaseModel):
         self.ensemble = ConcatenatedHead([TransformerSequenceClassifier(member, input_shape, num_classes)
                                           for member in growing(config.transformer, config.n_models)], num_classes)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.ensemble(x, mask)
-
 
 @register_model("pytorch", YetAnotherEnsembleConfig)
-class YetAnotherEnsemble(BaseModel):
+class YetAnotherEnsemble(EnsembleModel):
     """`n_models` YetAnotherTransformerClassifiers of growing depth, combined by a trained linear head."""
 
     def __init__(self, config: YetAnotherEnsembleConfig, input_shape: InputShape, num_classes: int) -> None:
         super().__init__(config, input_shape, num_classes)
         self.ensemble = ConcatenatedHead([YetAnotherTransformerClassifier(member, input_shape, num_classes)
                                           for member in growing(config.transformer, config.n_models)], num_classes)
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.ensemble(x, mask)
