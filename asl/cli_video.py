@@ -145,4 +145,5 @@ def predict_camera_command(
             typer.echo(f"frame {frame}: " + ", ".join(f"{p.sign} {p.probability:.3f}" for p in predictions))
 
     stats = run_live(str(source) if source is not None else device, recognizer, options, report)
-    typer.echo(f"{stats.frames} frames, {stats.predictions} predictions, {stats.fps:.1f} frames per second")
+    skipped = f", {stats.skipped} camera frames skipped (newer ones had arrived)" if stats.skipped else ""
+    typer.echo(f"{stats.frames} frames, {stats.predictions} predictions, {stats.fps:.1f} frames per second{skipped}")

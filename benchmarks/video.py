@@ -3,10 +3,12 @@
 Usage: python benchmarks/video.py [--video ../shared/data/videos/bad__thkazi.mp4] [--checkpoint models/best]
                                   [--repeats 3] [--width 640 --height 480]
 Times exactly what the commands run: `extract_video` (what `asl extract` calls, every frame at the video's own
-size) and `run_live` headless on the video as a file source with frames resized to width x height (what
-`asl predict camera --source FILE --headless` calls; drawing included, only the window is left out). Without a
-checkpoint, an untrained model of params.yaml's `model` with the 250 GISLR signs stands in: the model's cost does
-not depend on its weights. Prints one figure per line, medians of the repeats.
+size) and `run_live` headless on a file source (what `asl predict camera --source FILE --headless` calls; drawing
+included, only the window is left out). The live loop reads a width x height copy of the video written first, as a
+camera of that size delivers its frames; it runs once with the frozen TorchScript model the commands use and once
+with the eager model, and the ratio of their model times is printed. Without a checkpoint, an untrained model of
+params.yaml's `model` with the 250 GISLR signs stands in: the model's cost does not depend on its weights. Prints
+one figure per line, medians of the repeats.
 """
 
 from __future__ import annotations
@@ -20,15 +22,15 @@ from pathlib import Path
 
 import typer
 
-from asl.inference.live import PARTS, LiveOptions, run_live
+from asl.inference.live import PARTS, LiveOptions, LoopStats, run_live
 from asl.inference.recognize import SignRecognizer, load_recognizer
 
 app = typer.Typer(add_completion=False)
 REPO = Path(__file__).resolve().parents[1]
 
 
-def untrained_recognizer(params_path: Path, work: Path) -> SignRecognizer:
-    """A recognizer around an untrained model of params.yaml's `model` (same size and cost as a trained one)."""
+def untrained_checkpoint(params_path: Path, work: Path) -> Path:
+    """A checkpoint of an untrained model of params.yaml's `model` (same size and cost as a trained one)."""
     from asl.data.sign_names import GISLR_SIGNS
     from asl.landmarks import N_SELECTED
     from asl.models.config import InputShape
@@ -39,7 +41,33 @@ def untrained_recognizer(params_path: Path, work: Path) -> SignRecognizer:
     shape = InputShape(params.preprocess.frames, N_SELECTED, len(params.data.coordinates))
     model = build_model(params, shape, len(GISLR_SIGNS))
     model.save_checkpoint(work / "model.pt", {"signs": list(GISLR_SIGNS), "params": dataclasses.asdict(params)})
-    return load_recognizer(work / "model.pt", "cpu")
+    return work / "model.pt"
+
+
+def resized_copy(video: Path, size: tuple[int, int], out: Path) -> Path:
+    """The video re-encoded at `size` (width, height)."""
+    import cv2
+
+    from asl.inference.video import read_frames, video_info
+
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), video_info(video).fps or 30.0, size)
+    for _, frame in read_frames(video):
+        writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+    writer.release()
+    return out
+
+
+def live_runs(source: Path, recognizers: list[SignRecognizer], repeats: int) -> list[list[LoopStats]]:
+    """The runs of each recognizer, taking turns so that a change in the machine's load falls on all of them."""
+    runs = [[] for _ in recognizers]
+    for _ in range(repeats):
+        for recognizer, its_runs in zip(recognizers, runs):
+            its_runs.append(run_live(str(source), recognizer, LiveOptions(headless=True)))
+    return runs
+
+
+def per_frame_ms(runs: list[LoopStats], *parts: str) -> float:
+    return statistics.median(sum(run.seconds[part] for part in parts) / run.frames for run in runs) * 1000
 
 
 def timed(work, repeats: int) -> tuple[list[float], object]:
@@ -62,25 +90,28 @@ def main(
 ) -> None:
     from asl.inference.extract import extract_video
 
-    with tempfile.TemporaryDirectory() as work:
-        recognizer = (load_recognizer(checkpoint, "cpu") if checkpoint.exists()
-                      else untrained_recognizer(params, Path(work)))
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        model = checkpoint if checkpoint.exists() else untrained_checkpoint(params, work)
+        frozen, eager = load_recognizer(model, "cpu", freeze=True), load_recognizer(model, "cpu", freeze=False)
         times, extraction = timed(lambda: extract_video(video), repeats)
         frames = len(extraction.frame_numbers)
         print(f"cpu cores available: {len(os.sched_getaffinity(0))}")
-        print(f"model: {type(recognizer.predictor.model).__name__}, window {recognizer.frames} frames"
-              f"{'' if checkpoint.exists() else ' (untrained stand-in)'}")
+        print(f"model: {type(frozen.predictor.model).__name__}, window {frozen.frames} frames"
+              f"{'' if checkpoint.exists() else ' (untrained stand-in)'}, frozen TorchScript: "
+              f"{'yes' if frozen.predictor.frozen is not None else 'no (eager)'}")
         print(f"extraction fps ({video.name}, {frames} frames, native size): {frames / statistics.median(times):.2f}")
-        runs = [run_live(str(video), recognizer, LiveOptions(headless=True, size=(width, height)))
-                for _ in range(repeats)]
-    fps = statistics.median(run.fps for run in runs)
-    print(f"live loop fps ({width}x{height}, file source, headless): {fps:.2f}")
+        source = resized_copy(video, (width, height), work / f"{video.stem}_{width}x{height}.mp4")
+        runs, eager_runs = live_runs(source, [frozen, eager], repeats)
+    print(f"live loop fps ({width}x{height} file source, headless): {statistics.median(run.fps for run in runs):.2f}")
     for part in PARTS:
         share = statistics.median(run.shares()[part] for run in runs)
-        per_frame = statistics.median(run.seconds[part] / run.frames for run in runs)
-        print(f"live share {part}: {share:.3f} ({per_frame * 1000:.1f} ms per frame)")
+        print(f"live share {part}: {share:.3f} ({per_frame_ms(runs, part):.1f} ms per frame)")
     model_share = statistics.median(run.shares()["model"] + run.shares()["preprocess"] for run in runs)
     print(f"live share preprocess+model: {model_share:.3f} (goal: under 0.1)")
+    print(f"live model ms per frame, eager / frozen: {per_frame_ms(eager_runs, 'model'):.2f} / "
+          f"{per_frame_ms(runs, 'model'):.2f} = {per_frame_ms(eager_runs, 'model') / per_frame_ms(runs, 'model'):.2f}x"
+          f" (eager loop {statistics.median(run.fps for run in eager_runs):.2f} fps)")
 
 
 if __name__ == "__main__":

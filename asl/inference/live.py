@@ -1,14 +1,17 @@
 """The live loop (the seed's `predict_on_camera`): camera or file frames → Holistic → a sliding window → signs.
 
-The window holds the raw landmarks of the last `preprocess.frames` frames; whenever the newest frame has a hand in
-view, the window goes through the training preprocessing and the model. The mesh, the top predictions and the frame
-rate are drawn on the frame. `q` in the window, Ctrl-C, or the end of a file source ends the loop, and the camera
-is always released. Headless (no window), the predictions are reported through `on_prediction` instead.
+Frames are decoded (and resized) on a thread of their own, so decoding overlaps the landmark extraction. The window
+holds the raw landmarks of the last `preprocess.frames` frames; whenever the newest frame has a hand in view, the
+window goes through the training preprocessing and the model. The mesh, the top predictions and the frame rate are
+drawn on the frame. `q` in the window, Ctrl-C, or the end of a file source ends the loop, and the camera is always
+released. Headless (no window), the predictions are reported through `on_prediction` instead.
 """
 
 from __future__ import annotations
 
 import collections
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -29,6 +32,7 @@ class LoopStats:
 
     frames: int = 0
     predictions: int = 0
+    skipped: int = 0  # camera frames left unprocessed because newer ones had arrived
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PARTS, 0.0))
 
     @property
@@ -42,6 +46,71 @@ class LoopStats:
     def shares(self) -> dict[str, float]:
         total = self.total_seconds or 1.0
         return {part: seconds / total for part, seconds in self.seconds.items()}
+
+
+class FrameReader:
+    """The frames of a capture, read and resized on a thread of their own.
+
+    A file gives every frame, in order. A camera (`newest_only`) gives its newest frame: when the loop is slower than
+    the camera, older frames are skipped (counted) rather than queued, so what is shown never lags behind. `next`
+    returns None at the end of the source and raises what the reading thread raised. `close` stops the thread and
+    releases the capture.
+    """
+
+    def __init__(self, capture, size: tuple[int, int] | None, newest_only: bool) -> None:
+        self._capture = capture
+        self._size = size
+        self._newest_only = newest_only
+        self._frames: queue.Queue = queue.Queue(maxsize=1 if newest_only else 4)
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self.skipped = 0
+        self._thread = threading.Thread(target=self._read, name="asl-frame-reader", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        import cv2
+
+        try:
+            while not self._stop.is_set():
+                ok, frame = self._capture.read()
+                if not ok:
+                    break
+                if self._size is not None:
+                    frame = cv2.resize(frame, self._size, interpolation=cv2.INTER_AREA)
+                if self._newest_only:
+                    self._drop_waiting_frame()
+                self._put(frame)
+        except Exception as error:  # handed to the loop's thread by `next`
+            self._error = error
+        finally:
+            self._put(None)
+
+    def _drop_waiting_frame(self) -> None:
+        try:
+            self._frames.get_nowait()
+            self.skipped += 1
+        except queue.Empty:
+            pass
+
+    def _put(self, item: np.ndarray | None) -> None:
+        while not self._stop.is_set():
+            try:
+                self._frames.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def next(self) -> np.ndarray | None:
+        frame = self._frames.get()
+        if frame is None and self._error is not None:
+            raise self._error
+        return frame
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._capture.release()
 
 
 @dataclass(frozen=True)
@@ -71,10 +140,12 @@ def open_source(source: int | str):
 
 def run_live(source: int | str, recognizer: SignRecognizer, options: LiveOptions = LiveOptions(),
              on_prediction: Callable[[int, list[SignScore]], None] | None = None) -> LoopStats:
-    """Run the loop until the source ends, `q` is pressed or Ctrl-C; return what it measured."""
+    """Run the loop until the source ends, `q` is pressed or Ctrl-C; return what it measured.
+
+    "read" is the time the loop waited for a decoded frame."""
     import cv2
 
-    capture = open_source(source)
+    reader = FrameReader(open_source(source), options.size, newest_only=not isinstance(source, str))
     recognizer.set_threads(options.model_threads)
     stats = LoopStats()
     window = collections.deque(maxlen=recognizer.frames)
@@ -83,11 +154,9 @@ def run_live(source: int | str, recognizer: SignRecognizer, options: LiveOptions
         with HolisticExtractor(options.model_complexity) as extractor:
             while options.max_frames is None or stats.frames < options.max_frames:
                 started = time.perf_counter()
-                ok, frame = capture.read()
-                if not ok:
+                frame = reader.next()
+                if frame is None:
                     break
-                if options.size is not None:
-                    frame = cv2.resize(frame, options.size, interpolation=cv2.INTER_AREA)
                 stats.seconds["read"] += time.perf_counter() - started
                 new = _step(frame, extractor, recognizer, window, options, stats)
                 if new is not None:
@@ -102,7 +171,8 @@ def run_live(source: int | str, recognizer: SignRecognizer, options: LiveOptions
     except KeyboardInterrupt:
         pass
     finally:
-        capture.release()
+        reader.close()
+        stats.skipped = reader.skipped
         if not options.headless:
             cv2.destroyAllWindows()
     return stats

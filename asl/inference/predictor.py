@@ -21,6 +21,16 @@ class Predictor:
     extras: dict  # what the checkpoint recorded: epoch, params, validation metrics
     device: Any
     framework: str = "pytorch"
+    frozen: Any = None  # a FrozenModel answering in place of `model` (see `freeze`), or None
+
+    def freeze(self) -> bool:
+        """Predict through a frozen TorchScript copy of a PyTorch model from now on, where one can be made (faster
+        for single sequences: the live loop and videos). Returns whether it could."""
+        if self.framework == "pytorch" and self.frozen is None:
+            from asl.models.torch.base import freeze_for_inference
+
+            self.frozen = freeze_for_inference(self.model)
+        return self.frozen is not None
 
     def predict_probabilities(self, values: np.ndarray, rows: np.ndarray | None = None,
                               batch_size: int = 256) -> np.ndarray:
@@ -37,7 +47,7 @@ class Predictor:
         if tuple(values.shape[1:]) != expected:
             raise AslError(f"the data's shape (frames, landmarks, coordinates) {tuple(values.shape[1:])} does not "
                            f"match the checkpoint's {expected}")
-        return predict_probabilities(self.model, values, rows, batch_size, self.device)
+        return predict_probabilities(self.frozen or self.model, values, rows, batch_size, self.device)
 
 
 def find_checkpoint(path: Path) -> Path:

@@ -64,7 +64,12 @@ class SignRecognizer:
         return self.top(self.probabilities(self.preprocess(raw)), n)
 
 
-def load_recognizer(checkpoint: Path, device: str = "cpu") -> SignRecognizer:
+def load_recognizer(checkpoint: Path, device: str = "cpu", freeze: bool = True) -> SignRecognizer:
+    """The recognizer of a checkpoint; with `freeze`, a PyTorch model predicts through a frozen TorchScript copy
+    where one can be made (`Predictor.freeze`)."""
     from asl.inference.predictor import load_predictor
 
-    return SignRecognizer(load_predictor(checkpoint, device))
+    predictor = load_predictor(checkpoint, device)
+    if freeze:
+        predictor.freeze()
+    return SignRecognizer(predictor)

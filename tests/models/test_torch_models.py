@@ -9,7 +9,7 @@ import torch
 from asl.errors import AslError
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry, model_names
-from asl.models.torch.base import load_model_from_checkpoint
+from asl.models.torch.base import BaseModel, freeze_for_inference, load_model_from_checkpoint
 from asl.params import load_params
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,6 +83,37 @@ def test_optimizer_trains_every_parameter_heads_included(name):
     optimizer, _ = model.configure_optimizers()
     optimized = {id(p) for group in optimizer.param_groups for p in group["params"]}
     assert optimized == {id(p) for p in model.parameters() if p.requires_grad}
+
+
+@pytest.mark.parametrize("name", model_names("pytorch"))
+def test_a_frozen_copy_predicts_as_the_model_does_or_is_not_made(name):
+    model = build(name).eval()
+    frozen = freeze_for_inference(model)
+    if name in ("TransformerPredictor", "TransformerSequenceClassifier", "YetAnotherTransformer"):
+        assert frozen is not None  # the live loop's speed rests on the transformers freezing
+    if frozen is not None:
+        x, mask, _ = batch()
+        torch.testing.assert_close(frozen.predict_logits(x, mask), model.predict_logits(x, mask),
+                                   rtol=1e-3, atol=1e-4)
+        assert (frozen.input_shape, frozen.num_classes) == (model.input_shape, model.num_classes)
+
+
+class BranchesOnItsInput(BaseModel):
+    """A forward that a trace cannot hold: which branch runs depends on the mask."""
+
+    def __init__(self) -> None:
+        super().__init__(None, SHAPE, CLASSES)
+        self.head = torch.nn.Linear(SHAPE.features, CLASSES)
+
+    def forward(self, x, mask):
+        frames = x.flatten(start_dim=2)
+        if mask.all():
+            return self.head(frames.mean(dim=1))
+        return self.head(frames[:, :1].mean(dim=1))
+
+
+def test_a_model_that_branches_on_its_input_stays_eager():
+    assert freeze_for_inference(BranchesOnItsInput()) is None
 
 
 def test_optimizer_and_weight_decay_come_from_params():
