@@ -7,7 +7,9 @@ Each model is built from its params.yaml entry for inputs of the pipeline's shap
 random batches of `train.batch_size`, and `BaseModel.predict_logits` (what evaluation and inference call) on one
 sequence with one CPU thread. Prints one line per model: parameters, checkpoint size (`save_checkpoint`), training
 throughput (sequences/s, median of `--train-batches` batches after one warm-up), inference latency (median and p95
-over `--runs` calls after warm-up), and whether it fits the limits (checkpoint ≤ 40 MB and p95 ≤ 100 ms).
+over `--runs` calls after warm-up), the median latency of the frozen TorchScript copy that `asl predict` uses
+(`freeze_for_inference`; "eager" where the model stays eager), and whether it fits the limits (checkpoint ≤ 40 MB
+and p95 ≤ 100 ms).
 
 `--framework tensorflow` prints the same columns for the TensorFlow models: the TF trainer's step
 (`asl.training.tf_trainer.make_train_step`), the `.keras` checkpoint (with extras.json), and the latency of the
@@ -29,7 +31,7 @@ import typer
 
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry, model_names
-from asl.models.torch.base import BaseModel
+from asl.models.torch.base import BaseModel, FrozenModel, freeze_for_inference
 from asl.params import load_params
 from asl.training.torch_trainer import resolve_device
 
@@ -71,7 +73,7 @@ def training_throughput(model: BaseModel, batch_size: int, batches: int, shape: 
     return batch_size / statistics.median(timed(step, device) for _ in range(batches))
 
 
-def inference_latency(model: BaseModel, runs: int, shape: InputShape, classes: int,
+def inference_latency(model: BaseModel | FrozenModel, runs: int, shape: InputShape, classes: int,
                       device: torch.device) -> tuple[float, float]:
     """Median and p95 milliseconds of `predict_logits` on one sequence with one CPU thread."""
     threads = torch.get_num_threads()
@@ -117,7 +119,7 @@ def tensorflow_row(name: str, config, shape: InputShape, classes: int, batches: 
     times = np.array([timed(call, torch.device("cpu")) for _ in range(runs)]) * 1000
     median, p95 = float(np.median(times)), float(np.percentile(times, 95))
     fits = "yes" if size <= LIMIT_MB and p95 <= LIMIT_MS else "no"
-    return f"{name} {model.count_params()} {size:.1f} {throughput:.0f} {median:.1f} {p95:.1f} {fits}"
+    return f"{name} {model.count_params()} {size:.1f} {throughput:.0f} {median:.1f} {p95:.1f} - {fits}"  # no TorchScript
 
 
 @app.command()
@@ -131,7 +133,8 @@ def main(params: Path = Path("params.yaml"), device: str = "auto",
     names = [name for name in models.split(",") if name] or model_names(framework)
     typer.echo(f"device {torch_device}, input {shape.frames}x{shape.landmarks}x{shape.coordinates}, {classes} classes, "
                f"batch {config.train.batch_size}; limits {LIMIT_MB:.0f} MB and {LIMIT_MS:.0f} ms (p95)")
-    typer.echo("model parameters checkpoint_MB train_seq_per_s latency_median_ms latency_p95_ms fits_gislr")
+    typer.echo("model parameters checkpoint_MB train_seq_per_s latency_median_ms latency_p95_ms frozen_median_ms "
+               "fits_gislr")
     for name in names:
         if framework == "tensorflow":
             typer.echo(tensorflow_row(name, config, shape, classes, train_batches, runs))
@@ -142,9 +145,11 @@ def main(params: Path = Path("params.yaml"), device: str = "auto",
         size = checkpoint_megabytes(model, classes)
         throughput = training_throughput(model, config.train.batch_size, train_batches, shape, classes, torch_device)
         median, p95 = inference_latency(model, runs, shape, classes, torch_device)
+        frozen = freeze_for_inference(model)
+        frozen_median = f"{inference_latency(frozen, runs, shape, classes, torch_device)[0]:.1f}" if frozen else "eager"
         fits = "yes" if size <= LIMIT_MB and p95 <= LIMIT_MS else "no"
         parameters = sum(p.numel() for p in model.parameters())
-        typer.echo(f"{name} {parameters} {size:.1f} {throughput:.0f} {median:.1f} {p95:.1f} {fits}")
+        typer.echo(f"{name} {parameters} {size:.1f} {throughput:.0f} {median:.1f} {p95:.1f} {frozen_median} {fits}")
 
 
 if __name__ == "__main__":

@@ -13,16 +13,23 @@ import time
 from pathlib import Path
 
 from dvclive import Live
+from scmrepo.exceptions import SCMError
 from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.summary.writer.record_writer import RecordWriter
+
+from asl.errors import AslError
 
 
 class EpochLogger:
     """Writes `<split>/<metric>` and `learning_rate` once per epoch to dvclive and TensorBoard."""
 
     def __init__(self, live_dir: Path, tensorboard_dir: Path) -> None:
-        self.live = Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
+        try:
+            self.live = Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
+        except SCMError as error:  # dvclive 3 reads HEAD and fails in a repository without any commit
+            raise AslError(f"dvclive cannot log to {live_dir} in this git repository ({error}): commit once "
+                           "(git add -A && git commit -m start) and run again") from None
         tensorboard_dir = Path(tensorboard_dir)
         tensorboard_dir.mkdir(parents=True, exist_ok=True)
         name = f"events.out.tfevents.{time.time():.0f}.{socket.gethostname()}.{os.getpid()}.0"

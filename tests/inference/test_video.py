@@ -189,6 +189,21 @@ def test_ctrl_c_ends_the_live_loop_cleanly(shared_videos, checkpoint):
     assert set(stats.shares()) == {"read", "extract", "preprocess", "model", "draw"}
 
 
+def test_q_in_the_window_ends_the_loop_and_closes_it(shared_videos, checkpoint, monkeypatch):
+    import cv2
+
+    from asl.inference.live import LiveOptions, run_live
+    from asl.inference.recognize import load_recognizer
+
+    shown, closed = [], []
+    monkeypatch.setattr(cv2, "imshow", lambda name, frame: shown.append(frame.shape))
+    monkeypatch.setattr(cv2, "waitKey", lambda delay: ord("q") if len(shown) == 3 else -1)
+    monkeypatch.setattr(cv2, "destroyAllWindows", lambda: closed.append(True))
+    stats = run_live(str(shared_videos / "brother__wlasl_1.mp4"), load_recognizer(checkpoint),
+                     LiveOptions(size=(320, 240), max_frames=30))
+    assert stats.frames == 3 and shown == [(240, 320, 3)] * 3 and closed == [True]
+
+
 def test_the_asl_command_does_not_import_heavy_frameworks():
     import subprocess
     import sys
