@@ -1,14 +1,15 @@
 """Video path throughput on CPU: Holistic extraction, and the whole live loop with the share of each part.
 
 Usage: python benchmarks/video.py [--video ../shared/data/videos/bad__thkazi.mp4] [--checkpoint models/best]
-                                  [--repeats 3] [--width 640 --height 480]
+                                  [--framework tensorflow] [--repeats 3] [--width 640 --height 480]
 Times exactly what the commands run: `extract_video` (what `asl extract` calls, every frame at the video's own
 size) and `run_live` headless on a file source (what `asl predict camera --source FILE --headless` calls; drawing
 included, only the window is left out). The live loop reads a width x height copy of the video written first, as a
-camera of that size delivers its frames; it runs once with the frozen TorchScript model the commands use and once
-with the eager model, and the ratio of their model times is printed. Without a checkpoint, an untrained model of
-params.yaml's `model` with the 250 GISLR signs stands in: the model's cost does not depend on its weights. Prints
-one figure per line, medians of the repeats.
+camera of that size delivers its frames; it runs in turn with the inference graph the commands use
+(`Predictor.freeze`: frozen TorchScript, or a `tf.function`) and with the eager model, and the ratio of their model
+times is printed.
+Without a checkpoint, or with `--framework`, an untrained model of params.yaml's `model` with the 250 GISLR signs
+stands in: the model's cost does not depend on its weights. Prints one figure per line, medians of the repeats.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -29,19 +31,26 @@ app = typer.Typer(add_completion=False)
 REPO = Path(__file__).resolve().parents[1]
 
 
-def untrained_checkpoint(params_path: Path, work: Path) -> Path:
-    """A checkpoint of an untrained model of params.yaml's `model` (same size and cost as a trained one)."""
+def untrained_checkpoint(params_path: Path, framework: str | None, work: Path) -> Path:
+    """A checkpoint of an untrained model of params.yaml's `model` in `framework` (params.yaml's by default), of
+    the same size and cost as a trained one."""
     from asl.data.sign_names import GISLR_SIGNS
+    from asl.inference.predictor import CHECKPOINT_FILES
     from asl.landmarks import N_SELECTED
     from asl.models.config import InputShape
     from asl.params import load_params
-    from asl.training.torch_trainer import build_model
 
     params = load_params(params_path)
+    params = dataclasses.replace(params, framework=framework or params.framework)
+    if params.framework == "tensorflow":
+        from asl.training.tf_trainer import build_model
+    else:
+        from asl.training.torch_trainer import build_model
     shape = InputShape(params.preprocess.frames, N_SELECTED, len(params.data.coordinates))
     model = build_model(params, shape, len(GISLR_SIGNS))
-    model.save_checkpoint(work / "model.pt", {"signs": list(GISLR_SIGNS), "params": dataclasses.asdict(params)})
-    return work / "model.pt"
+    path = work / CHECKPOINT_FILES[params.framework]
+    model.save_checkpoint(path, {"signs": list(GISLR_SIGNS), "params": dataclasses.asdict(params)})
+    return path
 
 
 def resized_copy(video: Path, size: tuple[int, int], out: Path) -> Path:
@@ -84,6 +93,8 @@ def main(
     video: Path = typer.Option(REPO.parent / "shared" / "data" / "videos" / "bad__thkazi.mp4"),
     checkpoint: Path = typer.Option(REPO / "models" / "best", help="falls back to an untrained model if absent"),
     params: Path = typer.Option(REPO / "params.yaml"),
+    framework: Optional[str] = typer.Option(None, help="time an untrained model of this framework (pytorch or "
+                                            "tensorflow) instead of the checkpoint"),
     repeats: int = typer.Option(3),
     width: int = typer.Option(640),
     height: int = typer.Option(480),
@@ -92,14 +103,15 @@ def main(
 
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        model = checkpoint if checkpoint.exists() else untrained_checkpoint(params, work)
+        untrained = framework is not None or not checkpoint.exists()
+        model = untrained_checkpoint(params, framework, work) if untrained else checkpoint
         frozen, eager = load_recognizer(model, "cpu", freeze=True), load_recognizer(model, "cpu", freeze=False)
         times, extraction = timed(lambda: extract_video(video), repeats)
         frames = len(extraction.frame_numbers)
         print(f"cpu cores available: {len(os.sched_getaffinity(0))}")
-        print(f"model: {type(frozen.predictor.model).__name__}, window {frozen.frames} frames"
-              f"{'' if checkpoint.exists() else ' (untrained stand-in)'}, frozen TorchScript: "
-              f"{'yes' if frozen.predictor.frozen is not None else 'no (eager)'}")
+        graph = type(frozen.predictor.frozen).__name__ if frozen.predictor.frozen is not None else "none (eager)"
+        print(f"model: {type(frozen.predictor.model).__name__} ({frozen.predictor.framework}), window "
+              f"{frozen.frames} frames{' (untrained stand-in)' if untrained else ''}, inference graph: {graph}")
         print(f"extraction fps ({video.name}, {frames} frames, native size): {frames / statistics.median(times):.2f}")
         source = resized_copy(video, (width, height), work / f"{video.stem}_{width}x{height}.mp4")
         runs, eager_runs = live_runs(source, [frozen, eager], repeats)
@@ -109,7 +121,7 @@ def main(
         print(f"live share {part}: {share:.3f} ({per_frame_ms(runs, part):.1f} ms per frame)")
     model_share = statistics.median(run.shares()["model"] + run.shares()["preprocess"] for run in runs)
     print(f"live share preprocess+model: {model_share:.3f} (goal: under 0.1)")
-    print(f"live model ms per frame, eager / frozen: {per_frame_ms(eager_runs, 'model'):.2f} / "
+    print(f"live model ms per frame, eager / inference graph: {per_frame_ms(eager_runs, 'model'):.2f} / "
           f"{per_frame_ms(runs, 'model'):.2f} = {per_frame_ms(eager_runs, 'model') / per_frame_ms(runs, 'model'):.2f}x"
           f" (eager loop {statistics.median(run.fps for run in eager_runs):.2f} fps)")
 

@@ -21,15 +21,21 @@ class Predictor:
     extras: dict  # what the checkpoint recorded: epoch, params, validation metrics
     device: Any
     framework: str = "pytorch"
-    frozen: Any = None  # a FrozenModel answering in place of `model` (see `freeze`), or None
+    frozen: Any = None  # a fixed inference graph answering in place of `model` (see `freeze`), or None
 
     def freeze(self) -> bool:
-        """Predict through a frozen TorchScript copy of a PyTorch model from now on, where one can be made (faster
-        for single sequences: the live loop and videos). Returns whether it could."""
-        if self.framework == "pytorch" and self.frozen is None:
-            from asl.models.torch.base import freeze_for_inference
+        """Predict through a fixed inference graph from now on, where one can be made: a frozen TorchScript copy of a
+        PyTorch model (`freeze_for_inference`), a traced `tf.function` of a TensorFlow one (`CompiledModel`). Much
+        faster for single sequences (the live loop and videos). Returns whether it could."""
+        if self.frozen is None:
+            if self.framework == "tensorflow":
+                from asl.models.tf.base import CompiledModel
 
-            self.frozen = freeze_for_inference(self.model)
+                self.frozen = CompiledModel(self.model)
+            else:
+                from asl.models.torch.base import freeze_for_inference
+
+                self.frozen = freeze_for_inference(self.model)
         return self.frozen is not None
 
     def predict_probabilities(self, values: np.ndarray, rows: np.ndarray | None = None,

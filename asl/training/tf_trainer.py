@@ -19,7 +19,7 @@ from asl.data.preprocess import to_model_input
 from asl.data.tf_data import LandmarkBatches
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
-from asl.models.tf.base import TFModel
+from asl.models.tf.base import CompiledModel, TFModel
 from asl.params import Params
 from asl.training.callbacks import scheduled_augment_probability, scheduled_dropout
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
@@ -105,12 +105,12 @@ def train_epoch(step: Callable, dataset: tf.data.Dataset, batches: int, epoch: i
     return epoch_metrics(np.concatenate(labels), np.concatenate(probabilities))
 
 
-def predict_probabilities(model: TFModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
+def predict_probabilities(model: TFModel | CompiledModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
                           device: object = None) -> np.ndarray:
     """Class probabilities (len(rows), classes) of preprocessed sequences, read batch by batch (inference mode)."""
     outputs = []
     for start in range(0, len(rows), batch_size):
         x, mask = to_model_input(np.asarray(values[rows[start:start + batch_size]], dtype=np.float32))
-        logits = model([tf.constant(x), tf.constant(mask)], training=False)
+        logits = model.predict_logits(tf.constant(x), tf.constant(mask))
         outputs.append(tf.nn.softmax(logits, axis=1).numpy())
     return np.concatenate(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)

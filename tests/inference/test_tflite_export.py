@@ -66,3 +66,17 @@ def test_export_refuses_a_pytorch_checkpoint_and_unknown_formats(tmp_path):
     result = CliRunner().invoke(app, ["export", "--format", "onnx", "--checkpoint", str(tmp_path)])
     assert result.exit_code == 1 and "--format 'onnx' is not supported" in result.output
     assert not (tmp_path / "m.tflite").exists()
+
+
+def test_the_recognizer_predicts_through_a_compiled_graph_as_keras_does(exported, gislr_sample):
+    from asl.inference.recognize import load_recognizer
+    from asl.models.tf.base import CompiledModel
+
+    model, params, path = exported
+    recognizer = load_recognizer(path.parent / "best")
+    assert isinstance(recognizer.predictor.frozen, CompiledModel)
+    raw = read_landmarks(sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet"))[0], ("x", "y", "z"))
+    values = recognizer.preprocess(raw.values)
+    x, mask = to_model_input(values)
+    expected = tf.nn.softmax(model([x[None], mask[None]], training=False)).numpy()[0]
+    np.testing.assert_allclose(recognizer.probabilities(values), expected, rtol=1e-4, atol=1e-6)

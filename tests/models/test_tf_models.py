@@ -12,7 +12,7 @@ from asl.errors import AslError  # noqa: E402
 from asl.models import registry  # noqa: E402
 from asl.models.config import InputShape  # noqa: E402
 from asl.models.registry import get_model_entry, model_names  # noqa: E402
-from asl.models.tf.base import load_model_from_checkpoint  # noqa: E402
+from asl.models.tf.base import CompiledModel, load_model_from_checkpoint  # noqa: E402
 from asl.params import load_params  # noqa: E402
 from asl.training.tf_trainer import make_train_step  # noqa: E402
 
@@ -47,6 +47,17 @@ def batch(size: int = 6):
     mask = np.ones((size, SHAPE.frames), dtype=bool)
     mask[0, 20:] = False  # a padded sequence
     return x, mask, np.arange(size) % CLASSES
+
+
+@pytest.mark.parametrize("name", model_names("tensorflow"))
+def test_the_compiled_model_predicts_as_the_model_does_for_any_batch_size(name):
+    model = built(name)
+    compiled = CompiledModel(model)
+    x, mask, _ = batch()
+    for rows in (slice(0, 1), slice(0, 6)):
+        np.testing.assert_allclose(compiled.predict_logits(x[rows], mask[rows]).numpy(),
+                                   model.predict_logits(x[rows], mask[rows]).numpy(), rtol=1e-4, atol=1e-5)
+    assert (compiled.landmark_shape, compiled.num_classes) == (model.landmark_shape, model.num_classes)
 
 
 @pytest.mark.parametrize("name", model_names("tensorflow"))
