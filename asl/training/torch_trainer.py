@@ -14,7 +14,7 @@ from asl.data.dataset import LandmarkDataset
 from asl.data.preprocess import to_model_input
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
-from asl.models.torch.base import BaseModel
+from asl.models.torch.base import BaseModel, FrozenModel
 from asl.params import Params
 from asl.training.callbacks import scheduled_augment_probability, scheduled_dropout
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
@@ -111,7 +111,7 @@ def evaluate_rows(model: BaseModel, data: TrainingData, rows: np.ndarray, batch_
     return epoch_metrics(data.labels[rows], probabilities)
 
 
-def predict_probabilities(model: BaseModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
+def predict_probabilities(model: BaseModel | FrozenModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
                           device: torch.device) -> np.ndarray:
     """Class probabilities (len(rows), classes) of preprocessed sequences, read batch by batch."""
     outputs = []
