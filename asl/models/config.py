@@ -33,19 +33,17 @@ class InputShape:
 
 
 @dataclass(frozen=True)
-class LSTMConfig:
-    """`models.LSTMPredictor`: the same entry serves the PyTorch and the TensorFlow model."""
+class LSTMEncoderConfig:
+    """An LSTM's layers: the LSTM part of the hybrids (`lstm:`)."""
 
     hidden_dim: int
     layer_dim: int
     dropout: float
-    optimizer: OptimizerConfig
-    scheduler: SchedulerConfig
 
 
 @dataclass(frozen=True)
-class TransformerConfig:
-    """`models.TransformerPredictor`: the same entry serves the PyTorch and the TensorFlow model."""
+class TransformerEncoderConfig:
+    """A transformer encoder's layers: the transformer part of the hybrids and ensembles (`transformer:`)."""
 
     d_model: int
     n_head: int
@@ -54,6 +52,43 @@ class TransformerConfig:
     layer_norm_eps: float
     norm_first: bool
     num_layers: int
+
+
+@dataclass(frozen=True)
+class YetAnotherTransformerBlocksConfig:
+    """The seed's YetAnotherTransformerClassifier's blocks: the members of YetAnotherEnsemble (`transformer:`); the
+    seed's unused `embed_dim` is gone."""
+
+    d_model: int
+    n_head: int
+    expansion_factor: int  # feed-forward width = expansion_factor * d_model
+    drop_rate: float
+    attn_dropout: float
+    num_layers: int
+
+
+@dataclass(frozen=True)
+class LSTMConfig(LSTMEncoderConfig):
+    """`models.LSTMPredictor`: the LSTM's layers and its own optimizer (the same entry serves both frameworks)."""
+
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+@dataclass(frozen=True)
+class TransformerConfig(TransformerEncoderConfig):
+    """`models.TransformerPredictor`: the encoder's layers and its own optimizer (the same entry serves both
+    frameworks)."""
+
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+@dataclass(frozen=True)
+class YetAnotherTransformerConfig(YetAnotherTransformerBlocksConfig):
+    """`models.YetAnotherTransformer` and `models.YetAnotherTransformerClassifier`: the blocks and their own
+    optimizer."""
+
     optimizer: OptimizerConfig
     scheduler: SchedulerConfig
 
@@ -70,28 +105,6 @@ class TransformerLayerConfig:
     norm_first: bool
     optimizer: OptimizerConfig
     scheduler: SchedulerConfig
-
-
-@dataclass(frozen=True)
-class TransformerEncoderConfig:
-    """The transformer part of `models.HybridModel` (TransformerConfig without its own optimizer)."""
-
-    d_model: int
-    n_head: int
-    dim_feedforward: int
-    dropout: float
-    layer_norm_eps: float
-    norm_first: bool
-    num_layers: int
-
-
-@dataclass(frozen=True)
-class LSTMEncoderConfig:
-    """The LSTM part of `models.HybridModel` (LSTMConfig without its own optimizer)."""
-
-    hidden_dim: int
-    layer_dim: int
-    dropout: float
 
 
 @dataclass(frozen=True)
@@ -132,32 +145,6 @@ class HybridEnsembleConfig:
     transformer: TransformerEncoderConfig  # num_layers: depth of the first transformer
     lstm: LSTMEncoderConfig
     n_models: int
-    optimizer: OptimizerConfig
-    scheduler: SchedulerConfig
-
-
-@dataclass(frozen=True)
-class YetAnotherTransformerBlocksConfig:
-    """The seed's YetAnotherTransformerClassifier without an optimizer (the seed's unused `embed_dim` is gone)."""
-
-    d_model: int
-    n_head: int
-    expansion_factor: int  # feed-forward width = expansion_factor * d_model
-    drop_rate: float
-    attn_dropout: float
-    num_layers: int
-
-
-@dataclass(frozen=True)
-class YetAnotherTransformerConfig:
-    """`models.YetAnotherTransformer` and `models.YetAnotherTransformerClassifier`."""
-
-    d_model: int
-    n_head: int
-    expansion_factor: int
-    drop_rate: float
-    attn_dropout: float
-    num_layers: int
     optimizer: OptimizerConfig
     scheduler: SchedulerConfig
 
