@@ -123,3 +123,49 @@ def selected_connections() -> dict[str, np.ndarray]:
         "pose": [(pose[a], pose[b]) for a, b in POSE_CONNECTIONS],
     }
     return {part: selected_positions(part)[np.array(pairs)] for part, pairs in edges.items()}
+
+
+def lip_mirror_pairs() -> dict[int, int]:
+    """Each lip point of the face mesh and its left/right counterpart, derived from `LIP_CONNECTIONS`.
+
+    The outline is four chains from one mouth corner to the other (outer and inner lip, upper and lower), each
+    listed from the corner that only starts edges to the corner that only ends them; the point i steps from one
+    corner pairs with the point i steps from the other (the middle point is its own counterpart).
+    """
+    starts, ends = {a for a, _ in LIP_CONNECTIONS}, {b for _, b in LIP_CONNECTIONS}
+    following: dict[int, list[int]] = {}
+    for a, b in LIP_CONNECTIONS:
+        following.setdefault(a, []).append(b)
+    pairs = {}
+    for corner in sorted(starts - ends):
+        for step in following[corner]:
+            chain = [corner, step]
+            while chain[-1] in following:
+                (step,) = following[chain[-1]]
+                chain.append(step)
+            pairs.update(zip(chain, reversed(chain)))
+    return pairs
+
+
+def _pose_counterpart(point: int) -> int:
+    """MediaPipe Pose: 0 is the nose, 1-3 the left eye and 4-6 the right eye, then left/right pairs (odd = left)."""
+    if point == 0:
+        return 0
+    if point <= 6:
+        return point + 3 if point <= 3 else point - 3
+    return point + 1 if point % 2 else point - 1
+
+
+def holistic_mirror_permutation() -> np.ndarray:
+    """Rows to gather so that a horizontally mirrored Holistic frame (543 rows) keeps left and right in their places:
+    the hands swap, and so do the pose's and the lips' left and right points. Face points other than the lips
+    (which the models do not read) stay where they are."""
+    permutation = np.arange(ROWS_PER_FRAME)
+    left, right = part_rows("left_hand"), part_rows("right_hand")
+    permutation[left], permutation[right] = right, left
+    pose = part_rows("pose")
+    permutation[pose] = pose[[_pose_counterpart(point) for point in range(len(pose))]]
+    face = part_rows("face")
+    for point, counterpart in lip_mirror_pairs().items():
+        permutation[face[point]] = face[counterpart]
+    return permutation

@@ -53,12 +53,14 @@ class PreprocessConfig:
 
 @dataclass(frozen=True)
 class SplitConfig:
-    strategy: Literal["participant", "random"]
+    strategy: Literal["participant", "random", "group_kfold"]
     train_size: float
     valid_size: float
     test_size: float
     valid_participants: list[str]
     test_participants: list[str]
+    folds: int = 5  # group_kfold: participants fall into this many folds
+    fold: int = 0  # group_kfold: the fold whose participants are the test set (0 .. folds-1)
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,8 @@ class CallbacksConfig:
 @dataclass(frozen=True)
 class EvaluateConfig:
     batch_size: int
-    top_k: int
+    top_k: int  # top5_accuracy is always reported; another k adds top{k}_accuracy
+    bootstrap_samples: int = 1000  # resamples of test participants for accuracy_ci95
 
 
 @dataclass(frozen=True)

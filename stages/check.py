@@ -4,7 +4,8 @@ from pathlib import Path
 
 import typer
 
-from asl.errors import exit_on_user_error
+from asl.data.splits import split_problems
+from asl.errors import AslError, exit_on_user_error
 from asl.params import load_params
 from asl.training.run import check_selection
 
@@ -16,6 +17,9 @@ app = typer.Typer(add_completion=False)
 def main(params: Path = typer.Option(Path("params.yaml"))) -> None:
     config = load_params(params)
     check_selection(config)
+    problems = split_problems(config.split)
+    if problems:
+        raise AslError(f"{params}: " + "; ".join(problems))
     typer.echo(f"{params}: ok ({config.framework} {config.model})")
 
 

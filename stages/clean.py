@@ -1,13 +1,15 @@
-"""Stage `clean`: the index of rows to keep, the drop report, per-sign length statistics and landmark means."""
+"""Stage `clean`: every recording of the index with its file-level problem (if any), per-sign length statistics
+and landmark means."""
 
 from pathlib import Path
 
 import typer
 
-from asl.data.clean import clean
+from asl.data.clean import scan_recordings
 from asl.data.extra import read_training_index
+from asl.data.raw import read_sign_map
 from asl.errors import exit_on_user_error
-from asl.io import write_csv, write_json
+from asl.io import write_csv
 from asl.params import load_params
 
 app = typer.Typer(add_completion=False)
@@ -18,19 +20,20 @@ app = typer.Typer(add_completion=False)
 def main(
     raw_dir: Path = typer.Option(..., help="Kaggle asl-signs folder (train.csv, sign map, train_landmark_files/)"),
     params: Path = typer.Option(Path("params.yaml")),
-    kept: Path = typer.Option(..., help="CSV index of the rows kept"),
-    report: Path = typer.Option(..., help="JSON report: counts per drop reason and examples"),
+    recordings: Path = typer.Option(..., help="output CSV: one row per index row, its frame counts and problem"),
     sign_stats: Path = typer.Option(..., help="CSV of sequence length statistics per sign"),
     landmark_means: Path = typer.Option(..., help="CSV of average landmark positions per sign"),
 ) -> None:
     config = load_params(params)
     index = read_training_index(raw_dir, config.data.extra_raw_dirs)  # data.extra_raw_dirs: training only
-    result = clean(index, raw_dir, config.clean, tuple(config.data.coordinates), config.data.workers)
-    write_csv(result.kept, kept)
+    result = scan_recordings(index, raw_dir, read_sign_map(raw_dir), tuple(config.data.coordinates),
+                             config.data.workers)
     write_csv(result.sign_stats, sign_stats)
     write_csv(result.sign_landmark_means, landmark_means)
-    write_json(result.report, report)
-    typer.echo(f"kept {result.report['n_kept']} of {result.report['n_index_rows']} rows; dropped {result.report['dropped']}")
+    write_csv(result.recordings, recordings)
+    problems = result.recordings["problem"]
+    typer.echo(f"{int((problems == '').sum())} of {len(problems)} recordings usable; "
+               f"problems: {problems[problems != ''].value_counts().to_dict()}")
 
 
 if __name__ == "__main__":

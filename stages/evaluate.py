@@ -1,12 +1,12 @@
-"""Stage `evaluate`: score the best checkpoint on the test split."""
+"""Stage `evaluate`: score the best checkpoint on the whole test split, and on perturbed raw test recordings."""
 
 from pathlib import Path
 
 import typer
 
-from asl.data.processed import load_processed
+from asl.data.processed import load_processed, read_split_table
 from asl.errors import exit_on_user_error
-from asl.evaluation.evaluate import evaluate
+from asl.evaluation.evaluate import evaluate, evaluate_robustness
 from asl.inference.predictor import load_predictor
 from asl.io import atomic_path, write_csv, write_json
 from asl.params import load_params
@@ -21,19 +21,32 @@ def main(
     values: Path = typer.Option(..., help="preprocessed .npy array"),
     meta: Path = typer.Option(..., help="its metadata CSV"),
     sign_map: Path = typer.Option(..., help="the sign map the labels refer to"),
+    split: Path = typer.Option(..., help="split.csv of the split stage"),
+    raw_dir: Path = typer.Option(..., help="Kaggle asl-signs folder: the raw test recordings, for robustness"),
     params: Path = typer.Option(Path("params.yaml")),
     metrics: Path = typer.Option(..., help="output: metrics JSON"),
+    robustness: Path = typer.Option(..., help="output: accuracy per perturbation of the raw test recordings (JSON)"),
     predictions: Path = typer.Option(..., help="output: one row per test sequence (also the confusion plot)"),
+    unscorable: Path = typer.Option(..., help="output: test rows whose file exists but cannot be used, and why"),
     report: Path = typer.Option(..., help="output: classification report (text)"),
 ) -> None:
     config = load_params(params)
-    result = evaluate(load_predictor(checkpoint, config.train.device), load_processed(values, meta, sign_map), config)
+    predictor = load_predictor(checkpoint, config.train.device)
+    data = load_processed(values, meta, sign_map, split)
+    result = evaluate(predictor, data, read_split_table(split), config)
+    robust = evaluate_robustness(predictor, data, raw_dir, config)
     write_json(result.metrics, metrics)
+    write_json(robust, robustness)
     write_csv(result.predictions, predictions)
+    write_csv(result.unscorable, unscorable)
     with atomic_path(report) as temporary:
         temporary.write_text(result.report)
-    typer.echo(f"test accuracy {result.metrics['accuracy']:.3f} on {result.metrics['n_test']} sequences "
-               f"({result.metrics['split_strategy']} split)")
+    m = result.metrics
+    typer.echo(f"test accuracy {m['accuracy']:.3f} (95% CI {m['accuracy_ci95'][0]:.3f}-{m['accuracy_ci95'][1]:.3f}) "
+               f"on {m['n_test']} sequences ({m['split_strategy']} split); {m['n_unscorable']} unscorable, "
+               f"{m['n_missing']} missing")
+    for row in result.unscorable.itertuples():
+        typer.echo(f"unscorable: {row.path}: {row.reason}: {row.detail}")
 
 
 if __name__ == "__main__":

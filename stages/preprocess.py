@@ -1,10 +1,10 @@
-"""Stage `preprocess`: every kept sequence as model input, in one memory-mappable array, plus its metadata."""
+"""Stage `preprocess`: every usable recording as model input, in one memory-mappable array, plus its metadata."""
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 
+from asl.data.clean import read_recordings
 from asl.data.preprocess import preprocess_dataset
 from asl.data.raw import read_sign_map
 from asl.errors import exit_on_user_error
@@ -18,14 +18,15 @@ app = typer.Typer(add_completion=False)
 @exit_on_user_error
 def main(
     raw_dir: Path = typer.Option(..., help="Kaggle asl-signs folder the index refers to"),
-    kept: Path = typer.Option(..., help="CSV index of rows kept by `clean`"),
+    recordings: Path = typer.Option(..., help="recordings.csv of the clean stage (rows without a problem are used)"),
     params: Path = typer.Option(Path("params.yaml")),
     values: Path = typer.Option(..., help="output .npy array (sequences, frames, landmarks, coordinates)"),
     meta: Path = typer.Option(..., help="output CSV, one row per sequence in array order"),
     sign_map: Path = typer.Option(..., help="output copy of the sign map the labels refer to"),
 ) -> None:
     config = load_params(params)
-    index = pd.read_csv(kept, dtype={"participant_id": str, "sequence_id": str})
+    listed = read_recordings(recordings)
+    index = listed[listed["problem"] == ""].reset_index(drop=True)
     labels = read_sign_map(raw_dir)
     table = preprocess_dataset(index, raw_dir, labels, config.preprocess, tuple(config.data.coordinates),
                                config.data.workers, values)

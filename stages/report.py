@@ -21,17 +21,18 @@ def main(
     predictions: Annotated[Path, typer.Option(help="per-sequence test predictions CSV")],
     train_log: Annotated[Path, typer.Option(help="dvclive folder of the train stage")],
     meta: Annotated[Path, typer.Option(help="metadata CSV of the preprocessed sequences")],
-    clean_report: Annotated[Path, typer.Option(help="clean_report.json of the clean stage")],
+    clean_report: Annotated[Path, typer.Option(help="clean_report.json of the split stage")],
+    robustness: Annotated[Path, typer.Option(help="robustness.json written by the evaluate stage")],
     out: Annotated[Path, typer.Option(help="folder for report.md and figures/")],
     values: Annotated[Optional[Path], typer.Option(help="preprocessed array: animates one sign in the report")] = None,
     params: Annotated[Path, typer.Option(help="params file (read for the title only)")] = Path("params.yaml"),
 ) -> None:
     config = load_params(params)
-    inputs = load_report_inputs(eval_path, predictions, train_log, meta, clean_report, values)
+    inputs = load_report_inputs(eval_path, predictions, train_log, meta, clean_report, robustness, values)
     title = f"ASL sign recognition report: {config.model} ({config.framework})"
     path = write_report(
-        inputs.eval_metrics, inputs.predictions, inputs.history, inputs.meta, inputs.clean_report, out, title,
-        inputs.values,
+        inputs.eval_metrics, inputs.predictions, inputs.history, inputs.meta, inputs.clean_report, inputs.robustness,
+        out, title, inputs.values,
     )
     typer.echo(f"wrote {path}")
 

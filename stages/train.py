@@ -18,6 +18,7 @@ def main(
     values: Path = typer.Option(..., help="preprocessed .npy array"),
     meta: Path = typer.Option(..., help="its metadata CSV"),
     sign_map: Path = typer.Option(..., help="the sign map the labels refer to"),
+    split: Path = typer.Option(..., help="split.csv of the split stage"),
     params: Path = typer.Option(Path("params.yaml")),
     checkpoint: Path = typer.Option(..., help="output: folder for the best epoch's checkpoint (model.pt for PyTorch)"),
     live_dir: Path = typer.Option(..., help="output: dvclive folder (metrics.json and per-epoch plots)"),
@@ -25,7 +26,7 @@ def main(
 ) -> None:
     config = load_params(params)
     check_selection(config)
-    summary = train_model(config, load_processed(values, meta, sign_map), checkpoint, live_dir, tensorboard_dir)
+    summary = train_model(config, load_processed(values, meta, sign_map, split), checkpoint, live_dir, tensorboard_dir)
     typer.echo(f"trained {config.model}: {summary}")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from asl.data.raw import INDEX_FILE, check_signs_in_map, read_index, read_sign_map
+from asl.data.raw import read_index
 from asl.errors import AslError
 
 EXTRA_PREFIX = "extra:"
@@ -25,11 +25,9 @@ def is_extra(participants) -> np.ndarray:
 
 
 def read_training_index(raw_dir: str | Path, extra_raw_dirs: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
-    """The main index, checked against its sign map, followed by the rows of each extra dataset."""
+    """The main index followed by the rows of each extra dataset (signs are checked by `clean`: `unknown_sign`)."""
     raw_dir = Path(raw_dir)
     index = read_index(raw_dir)
-    sign_map = read_sign_map(raw_dir)
-    check_signs_in_map(index, sign_map, raw_dir / INDEX_FILE)
     names = [Path(extra).resolve().name for extra in extra_raw_dirs]
     if len(set(names)) != len(names):
         raise AslError(f"data.extra_raw_dirs: folder names must differ (they name the sources), got {names}")
@@ -38,7 +36,6 @@ def read_training_index(raw_dir: str | Path, extra_raw_dirs: list[str] | tuple[s
         if extra.resolve() == raw_dir.resolve():
             raise AslError(f"data.extra_raw_dirs: {extra} is data.raw_dir itself")
         extra_index = read_index(extra)
-        check_signs_in_map(extra_index, sign_map, extra / INDEX_FILE)
         tables.append(extra_index.assign(
             path=[os.path.relpath(extra / path, raw_dir) for path in extra_index["path"]],
             participant_id=[f"{EXTRA_PREFIX}{name}:{p}" for p in extra_index["participant_id"]],

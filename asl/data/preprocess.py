@@ -59,10 +59,13 @@ class PreprocessedSequence:
     dropped_frames: int  # frames without any hand, dropped before resizing
 
 
-def preprocess_sequence(raw: np.ndarray, config: PreprocessConfig) -> PreprocessedSequence:
+def preprocess_sequence(raw: np.ndarray, config: PreprocessConfig,
+                        keep_without_hands: bool = False) -> PreprocessedSequence:
     """Raw Holistic frames (T, 543, C) → model-ready landmarks (config.frames, 96, C).
 
-    Select the 96 landmarks, interpolate short hand gaps, drop frames with no hand, resize in time.
+    Select the 96 landmarks, interpolate short hand gaps, drop frames with no hand, resize in time. A sequence with
+    no hand in any frame is an error, or with `keep_without_hands` (datasets: every recording gets a prediction)
+    all missing: an all-padding input.
     """
     selected = raw[:, SELECTED_ROWS].astype(np.float32)  # (T, 96, C)
     for hand in ("left_hand", "right_hand"):
@@ -70,6 +73,8 @@ def preprocess_sequence(raw: np.ndarray, config: PreprocessConfig) -> Preprocess
         selected[:, positions] = fill_short_gaps(selected[:, positions], config.max_gap)
     hand_seen = ~np.isnan(selected[:, HAND_POSITIONS]).all(axis=(1, 2))  # (T,)
     if not hand_seen.any():
+        if keep_without_hands:
+            return PreprocessedSequence(np.full((config.frames, *selected.shape[1:]), np.nan, np.float32), 0, len(raw))
         raise AslError("no frame has a hand in view, so there is nothing to recognise")
     kept = selected[hand_seen]
     return PreprocessedSequence(resize_frames(kept, config.frames), len(kept), int((~hand_seen).sum()))
@@ -107,17 +112,13 @@ def to_model_input(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def preprocess_file(path: Path, config: PreprocessConfig, coordinates: tuple[str, ...]) -> PreprocessedSequence:
-    """Read and preprocess one landmark file; errors name the file."""
-    sequence = read_landmarks(path, coordinates)
-    try:
-        return preprocess_sequence(sequence.values, config)
-    except AslError as error:
-        raise AslError(f"{path}: {error}") from None
+    """Read and preprocess one landmark file; one without any hand in view is kept as an all-padding input."""
+    return preprocess_sequence(read_landmarks(path, coordinates).values, config, keep_without_hands=True)
 
 
 def preprocess_dataset(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, int], config: PreprocessConfig,
                        coordinates: tuple[str, ...], workers: int, values_path: Path) -> pd.DataFrame:
-    """Preprocess every row of a (cleaned) index into one float32 .npy array, written as results stream in.
+    """Preprocess every row of an index of usable recordings into one float32 .npy array, written as results stream in.
 
     Returns the metadata table, one row per sequence in array order.
     """

@@ -1,19 +1,24 @@
-"""Scoring a trained model on the test split: metrics, per-participant accuracy, predictions, report."""
+"""Scoring a trained model on the whole test split: metrics, per-participant accuracy, predictions, report,
+the test recordings that could not be scored, and the accuracy under perturbations of the raw recordings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import classification_report
 
+from asl.data.clean import MISSING_FILE
 from asl.data.processed import ProcessedData
-from asl.data.splits import assign_splits
 from asl.errors import AslError
-from asl.evaluation.metrics import accuracy_by_group, classification_metrics
+from asl.evaluation.metrics import evaluation_metrics
+from asl.evaluation.robustness import robustness_accuracy
 from asl.inference.predictor import Predictor
-from asl.params import Params
+from asl.params import Params, PreprocessConfig, from_mapping
+
+UNSCORABLE_COLUMNS = ("path", "participant_id", "sequence_id", "sign", "reason", "detail")
 
 
 @dataclass(frozen=True)
@@ -21,28 +26,31 @@ class Evaluation:
     metrics: dict  # exactly the keys of metrics/eval.json
     predictions: pd.DataFrame  # sequence_id, participant_id, actual, predicted, probability
     report: str  # scikit-learn's classification report
+    unscorable: pd.DataFrame  # test rows whose file exists but cannot be used: UNSCORABLE_COLUMNS
 
 
-def evaluate(predictor: Predictor, data: ProcessedData, params: Params) -> Evaluation:
-    split = assign_splits(data.meta, params.split, params.seed)
-    rows = np.flatnonzero(split == "test")
+def scored_rows(data: ProcessedData, params: Params) -> np.ndarray:
+    """Rows of the processed data in the test split (every usable test recording)."""
+    rows = np.flatnonzero(data.split == "test")
     if len(rows) == 0:
         raise AslError(f"the {params.split.strategy} split left no test sequences; adjust split.* in params.yaml")
+    return rows
+
+
+def evaluate(predictor: Predictor, data: ProcessedData, split_table: pd.DataFrame, params: Params) -> Evaluation:
+    """Score every usable test recording; count the test rows that could not be (split.csv's `dropped`)."""
+    rows = scored_rows(data, params)
     probabilities = predictor.predict_probabilities(data.values, rows, params.evaluate.batch_size)
     labels = data.labels[rows]
     test = data.meta.iloc[rows]
-    scores = classification_metrics(labels, probabilities, params.evaluate.top_k)
+    left_out = split_table[(split_table["split"] == "test") & (split_table["dropped"] != "")]
+    missing = left_out["dropped"] == MISSING_FILE
     metrics = {
-        "accuracy": scores["accuracy"],
-        "top5_accuracy": scores[f"top{params.evaluate.top_k}_accuracy"],
-        "loss": scores["loss"],
-        "f1_macro": scores["f1_macro"],
-        "precision_macro": scores["precision_macro"],
-        "recall_macro": scores["recall_macro"],
-        "auc_macro": scores["auc_macro"],
-        "per_participant": accuracy_by_group(labels, probabilities, test["participant_id"].to_numpy()),
+        **evaluation_metrics(labels, probabilities, test["participant_id"].to_numpy(), params.evaluate, params.seed),
         "split_strategy": params.split.strategy,
         "n_test": int(len(rows)),
+        "n_unscorable": int((~missing).sum()),
+        "n_missing": int(missing.sum()),
     }
     predicted = probabilities.argmax(axis=1)
     signs = np.array(predictor.signs, dtype=object)
@@ -54,4 +62,17 @@ def evaluate(predictor: Predictor, data: ProcessedData, params: Params) -> Evalu
     present = np.unique(np.concatenate([labels, predicted]))
     report = classification_report(labels, predicted, labels=present, target_names=list(signs[present]),
                                    zero_division=0)
-    return Evaluation(metrics, predictions, report)
+    unscorable = left_out[~missing].rename(columns={"dropped": "reason"})[list(UNSCORABLE_COLUMNS)]
+    return Evaluation(metrics, predictions, report, unscorable)
+
+
+def evaluate_robustness(predictor: Predictor, data: ProcessedData, raw_dir: Path, params: Params) -> dict[str, float]:
+    """Accuracy on the same test rows with the raw recordings perturbed, preprocessed as the checkpoint was trained."""
+    trained = predictor.extras.get("params") or {}
+    if "preprocess" not in trained or "data" not in trained:
+        raise AslError("the checkpoint does not record the params it was trained with (preprocess, data)")
+    config = from_mapping(PreprocessConfig, trained["preprocess"], "preprocess")
+    rows = scored_rows(data, params)
+    paths = [Path(raw_dir) / path for path in data.meta["path"].iloc[rows]]
+    return robustness_accuracy(predictor, paths, data.labels[rows], config, tuple(trained["data"]["coordinates"]),
+                               params.seed, params.evaluate.batch_size)

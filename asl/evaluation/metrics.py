@@ -5,12 +5,23 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 
+from asl.errors import AslError
+from asl.params import EvaluateConfig
+
 #: Metrics logged every epoch for training and validation, and used by early stopping.
 EPOCH_METRICS = ("loss", "accuracy", "f1_macro", "precision_macro", "recall_macro")
+CONFIDENCE_LEVEL = 0.95
+
+
+def top_k_accuracy(labels: np.ndarray, probabilities: np.ndarray, k: int) -> float:
+    """Share of rows whose label is among the k most probable classes."""
+    top = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
+    return float((top == np.asarray(labels)[:, None]).any(axis=1).mean())
 
 
 def classification_metrics(labels: np.ndarray, probabilities: np.ndarray, top_k: int = 5) -> dict[str, float | None]:
-    """Loss (cross-entropy), accuracy, top-k accuracy, macro precision/recall/F1 and one-vs-rest macro AUC.
+    """Loss (cross-entropy), accuracy, top-5 accuracy (and top-`top_k` when `top_k` is not 5), macro
+    precision/recall/F1 and one-vs-rest macro AUC.
 
     Macro averages run over the classes present in `labels`, so the 250-way output layer does not drag the
     scores down with classes that never occur. AUC is None when fewer than two classes occur.
@@ -21,11 +32,11 @@ def classification_metrics(labels: np.ndarray, probabilities: np.ndarray, top_k:
     precision, recall, f1, _ = precision_recall_fscore_support(
         labels, predicted, labels=present, average="macro", zero_division=0)
     true_probability = np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, 1.0)
-    top = np.argsort(-probabilities, axis=1)[:, :top_k]
+    top = {f"top{k}_accuracy": top_k_accuracy(labels, probabilities, k) for k in dict.fromkeys((5, top_k))}
     return {
         "loss": float(-np.log(true_probability).mean()),
         "accuracy": float((predicted == labels).mean()),
-        f"top{top_k}_accuracy": float((top == labels[:, None]).any(axis=1).mean()),
+        **top,
         "f1_macro": float(f1),
         "precision_macro": float(precision),
         "recall_macro": float(recall),
@@ -45,3 +56,37 @@ def accuracy_by_group(labels: np.ndarray, probabilities: np.ndarray, groups: np.
     correct = probabilities.argmax(axis=1) == np.asarray(labels)
     groups = np.asarray(groups).astype(str)
     return {group: float(correct[groups == group].mean()) for group in sorted(set(groups))}
+
+
+def participant_bootstrap_interval(correct: np.ndarray, participants: np.ndarray, samples: int, seed: int,
+                                   level: float = CONFIDENCE_LEVEL) -> list[float]:
+    """[low, high] percentile interval of accuracy over `samples` resamples of the participants.
+
+    Recordings of one signer are not independent, so the unit resampled (with replacement) is the participant:
+    each resample draws as many participants as there are and pools all their rows.
+    """
+    if samples < 1:
+        raise AslError(f"evaluate.bootstrap_samples must be at least 1, got {samples}")
+    _, group = np.unique(np.asarray(participants).astype(str), return_inverse=True)
+    hits = np.bincount(group, weights=np.asarray(correct, dtype=float))  # correct rows per participant
+    rows = np.bincount(group)
+    draws = np.random.default_rng(seed).integers(0, len(rows), size=(samples, len(rows)))  # participant indices
+    accuracies = hits[draws].sum(axis=1) / rows[draws].sum(axis=1)
+    low, high = np.percentile(accuracies, [50 * (1 - level), 50 * (1 + level)])
+    return [float(low), float(high)]
+
+
+def evaluation_metrics(labels: np.ndarray, probabilities: np.ndarray, participants: np.ndarray, config: EvaluateConfig,
+                 seed: int) -> dict:
+    """The scores of metrics/eval.json: accuracy with its participant-bootstrap interval, top-5 (and top-k),
+    loss, macro F1/precision/recall/AUC and accuracy per participant."""
+    scores = classification_metrics(labels, probabilities, config.top_k)
+    correct = probabilities.argmax(axis=1) == np.asarray(labels)
+    interval = participant_bootstrap_interval(correct, participants, config.bootstrap_samples, seed)
+    return {
+        "accuracy": scores.pop("accuracy"),
+        "accuracy_ci95": interval,
+        **{key: scores.pop(key) for key in list(scores) if key.startswith("top")},
+        **scores,
+        "per_participant": accuracy_by_group(labels, probabilities, participants),
+    }

@@ -17,6 +17,7 @@ from asl.io import atomic_path
 
 EVAL_KEYS = (
     "accuracy",
+    "accuracy_ci95",
     "top5_accuracy",
     "loss",
     "f1_macro",
@@ -26,12 +27,14 @@ EVAL_KEYS = (
     "per_participant",
     "split_strategy",
     "n_test",
+    "n_unscorable",
+    "n_missing",
 )
 PREDICTION_COLUMNS = ("sequence_id", "participant_id", "actual", "predicted", "probability")
 META_COLUMNS = ("sequence_id", "participant_id", "sign", "original_frames")
 TEXT_COLUMNS = ("sequence_id", "participant_id", "sign", "actual", "predicted", "path")
-CLEAN_REPORT_KEYS = ("n_index_rows", "n_kept", "dropped")
-SPLIT_STRATEGIES = ("participant", "random")
+CLEAN_REPORT_KEYS = ("n_index_rows", "n_kept", "dropped", "splits")
+SPLIT_STRATEGIES = ("participant", "group_kfold", "random")
 EXAMPLES_PER_REASON = 3
 RANDOM_SPLIT_WARNING = (
     "**Warning:** a random split puts the same signers in training and test, "
@@ -55,6 +58,7 @@ class ReportInputs:
     history: dict[str, pd.DataFrame]
     meta: pd.DataFrame
     clean_report: dict[str, Any]
+    robustness: dict[str, float]  # accuracy per perturbation of the raw test recordings
     values: np.ndarray | None = None  # the preprocessed array, for the sign animation
 
 
@@ -64,6 +68,7 @@ def load_report_inputs(
     train_log: str | Path,
     meta_path: str | Path,
     clean_report_path: str | Path,
+    robustness_path: str | Path,
     values_path: str | Path | None = None,
 ) -> ReportInputs:
     """Read and check every input of the report; raise `AslError` naming the file on any problem."""
@@ -73,6 +78,7 @@ def load_report_inputs(
         history=load_training_history(train_log),
         meta=load_meta(meta_path),
         clean_report=load_clean_report(clean_report_path),
+        robustness=load_robustness(robustness_path),
         values=None if values_path is None else load_values(values_path),
     )
     if inputs.values is not None and len(inputs.values) != len(inputs.meta):
@@ -110,6 +116,15 @@ def load_clean_report(path: str | Path) -> dict[str, Any]:
     return report
 
 
+def load_robustness(path: str | Path) -> dict[str, float]:
+    """robustness.json: accuracy (a number) per perturbation."""
+    robustness = _read_json(path)
+    bad = [key for key, value in robustness.items() if not _is_number(value)]
+    if bad or not robustness:
+        raise AslError(f"{path}: expected accuracy numbers per perturbation, got {robustness!r}")
+    return robustness
+
+
 def load_training_history(dvclive_dir: str | Path) -> dict[str, pd.DataFrame]:
     """dvclive's step-wise metrics: `{"train/loss": frame, ..., "learning_rate": frame}`.
 
@@ -136,6 +151,7 @@ def write_report(
     history: dict[str, pd.DataFrame],
     meta: pd.DataFrame,
     clean_report: dict[str, Any],
+    robustness: dict[str, float],
     out_dir: Path,
     title: str,
     values: np.ndarray | None = None,
@@ -155,6 +171,7 @@ def write_report(
         f"# {title}",
         _metrics_section(eval_metrics),
         _participants_section(eval_metrics, predictions),
+        _robustness_section(robustness, eval_metrics),
         _data_section(meta),
         *([] if values is None else [_animation_section(values, meta, out_dir)]),
         _cleaning_section(clean_report),
@@ -168,14 +185,19 @@ def write_report(
 
 
 def _metrics_section(metrics: dict[str, Any]) -> str:
-    scalars = [(key, value) for key, value in metrics.items() if value is None or _is_number(value)]
-    table = _table(("metric", "value"), [(key, _format(value)) for key, value in scalars])
+    scalars = [(key, _format(value)) for key, value in metrics.items() if value is None or _is_number(value)]
+    low, high = metrics["accuracy_ci95"]
+    scalars.insert(1, ("accuracy_ci95", f"[{low:.4f}, {high:.4f}] (bootstrap over test participants)"))
+    table = _table(("metric", "value"), scalars)
     strategy = metrics["split_strategy"]
     if strategy == "random":
         split = f"Split strategy: **random** (sequences drawn at random, stratified by sign).\n\n{RANDOM_SPLIT_WARNING}"
     else:
-        split = "Split strategy: **participant** (signer-independent: no test participant was seen in training)."
-    return f"## Test metrics\n\n{table}\n\n{split}"
+        split = (f"Split strategy: **{strategy}** (signer-independent: no test participant was seen in training). "
+                 "Every usable test recording is scored; quality rules only drop training recordings.")
+    unscored = (f"{metrics['n_test']} test recordings scored; {metrics['n_unscorable']} could not be used "
+                f"(file unreadable or malformed) and {metrics['n_missing']} are missing.")
+    return f"## Test metrics\n\n{table}\n\n{split}\n\n{unscored}"
 
 
 def _participants_section(metrics: dict[str, Any], predictions: pd.DataFrame) -> str:
@@ -209,25 +231,37 @@ def _animation_section(values: np.ndarray, meta: pd.DataFrame, out_dir: Path) ->
             f"sequence frame.\n\n![{sign} animated]({ANIMATION})")
 
 
+def _robustness_section(robustness: dict[str, float], metrics: dict[str, Any]) -> str:
+    rows = [(name, _format(accuracy), _format(accuracy - robustness.get("clean", metrics["accuracy"])))
+            for name, accuracy in robustness.items()]
+    return ("## Robustness\n\nAccuracy on the same test recordings with the raw sequences perturbed before "
+            "preprocessing (seeded).\n\n" + _table(("perturbation", "accuracy", "change"), rows))
+
+
 def _cleaning_section(clean_report: dict[str, Any]) -> str:
     dropped = clean_report["dropped"]
-    total_dropped = sum(dropped.values())
     lines = [
         "## Cleaning",
-        f"{clean_report['n_kept']} of {clean_report['n_index_rows']} index rows kept, {total_dropped} dropped.",
+        f"{clean_report['n_kept']} of {clean_report['n_index_rows']} index rows used, {sum(dropped.values())} not. "
+        "Validation and test rows lose only recordings whose file is missing or unusable; the quality rules "
+        "(statistics from training rows) drop training rows only.",
     ]
-    if dropped:
-        lines.append(_table(("reason", "dropped"), sorted(dropped.items(), key=lambda item: -item[1])))
+    splits = clean_report["splits"]
+    reasons = sorted({reason for part in splits.values() for reason in part["dropped"]})
+    rows = [(name, part["rows"], part["kept"], *(part["dropped"].get(reason, 0) for reason in reasons))
+            for name, part in splits.items()]
+    lines.append(_table(("split", "rows", "used", *reasons), rows))
     fields = ("path", "participant_id", "sign", "detail")
     examples = [
-        (reason, *(example.get(field, "") for field in fields))
-        for reason, listed in clean_report.get("examples", {}).items()
+        (name, reason, *(example.get(field, "") for field in fields))
+        for name, part in splits.items()
+        for reason, listed in part.get("examples", {}).items()
         for example in listed[:EXAMPLES_PER_REASON]
     ]
     if examples:
-        lines.append(f"Examples of dropped sequences (at most {EXAMPLES_PER_REASON} per reason):")
-        lines.append(_table(("reason", "path", "participant", "sign", "detail"), examples))
-    lines.append(f"![Dropped sequences per reason]({FIGURES['clean']})")
+        lines.append(f"Examples of recordings not used (at most {EXAMPLES_PER_REASON} per split and reason):")
+        lines.append(_table(("split", "reason", "path", "participant", "sign", "detail"), examples))
+    lines.append(f"![Recordings not used per reason]({FIGURES['clean']})")
     return "\n\n".join(lines)
 
 

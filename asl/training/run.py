@@ -1,4 +1,4 @@
-"""Training entry point for the train stage: check the selection, split the data, hand over to a framework."""
+"""Training entry point for the train stage: check the selection, take the split's rows, hand over to a framework."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import numpy as np
 
 from asl.data.augment import check_methods
 from asl.data.processed import ProcessedData
-from asl.data.splits import assign_splits
 from asl.errors import AslError
 from asl.inference.predictor import CHECKPOINT_FILES
 from asl.models.registry import get_model_entry
@@ -36,8 +35,7 @@ def train_model(params: Params, data: ProcessedData, checkpoint_dir: Path, live_
     `on_epoch_end(epoch, valid_metrics)` is called after every epoch (the tuner reports through it).
     """
     check_selection(params)
-    split = assign_splits(data.meta, params.split, params.seed)
-    rows = {name: np.flatnonzero(split == name) for name in ("train", "valid")}
+    rows = {name: np.flatnonzero(data.split == name) for name in ("train", "valid")}
     for name, selected in rows.items():
         if len(selected) == 0:
             raise AslError(f"the {params.split.strategy} split left no {name} sequences; adjust split.* in params.yaml")

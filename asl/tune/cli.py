@@ -20,6 +20,7 @@ def tune(
     values: Annotated[Path, typer.Option(help="preprocessed array")] = Path("data/processed/landmarks.npy"),
     meta: Annotated[Path, typer.Option(help="metadata CSV")] = Path("data/processed/meta.csv"),
     sign_map: Annotated[Path, typer.Option(help="sign map JSON")] = Path("data/processed/sign_map.json"),
+    split: Annotated[Path, typer.Option(help="split.csv of the split stage")] = Path("data/interim/split.csv"),
     out: Annotated[Path, typer.Option(help="best params fragment to write")] = Path("tune/best_params.yaml"),
     storage: Annotated[Path, typer.Option(help="Ray Tune's results folder")] = Path("tune/ray"),
 ) -> None:
@@ -29,7 +30,7 @@ def tune(
 
     config = load_params(params)
     count = trials if trials is not None else (config.tune.trials if config.tune else 0)
-    result = run_search(config, DataPaths(values, meta, sign_map), count, storage, tracking_uri, address)
+    result = run_search(config, DataPaths(values, meta, sign_map, split), count, storage, tracking_uri, address)
     header = (f"best of {result.trials} trials of {config.model}: valid accuracy {result.best_accuracy:.4f} "
               f"(MLflow run {result.best_run_id})\napply with: asl apply-params {out}")
     write_best_params(result.best_config, out, header)

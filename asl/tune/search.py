@@ -26,9 +26,10 @@ class DataPaths:
     values: Path
     meta: Path
     sign_map: Path
+    split: Path
 
     def absolute(self) -> DataPaths:
-        return DataPaths(*(Path(p).resolve() for p in (self.values, self.meta, self.sign_map)))
+        return DataPaths(*(Path(p).resolve() for p in (self.values, self.meta, self.sign_map, self.split)))
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,9 @@ def run_search(params: Params, data: DataPaths, trials: int, storage: Path, trac
     """Search the selected model's `tune.space`; return the best trial's configuration."""
     space = model_space(params)  # validated before Ray starts
     data = data.absolute()
-    for path in (data.values, data.meta, data.sign_map):
+    for path in (data.values, data.meta, data.sign_map, data.split):
         if not path.exists():
-            raise AslError(f"{path}: not found (run `dvc repro preprocess` first)")
+            raise AslError(f"{path}: not found (run `dvc repro preprocess split` first)")
     if trials < 1:
         raise AslError(f"--trials must be at least 1, got {trials}")
     setup = TrialSetup(params, data, tracking_uri_for(tracking_uri), _experiment_id(params, tracking_uri))
@@ -158,7 +159,7 @@ def run_trial(config: dict[str, Any], setup: TrialSetup) -> None:
     params = with_overrides(setup.params, config, "trial")
     folder = Path(tune.get_context().get_trial_dir())
     checkpoint_dir = folder / "checkpoint"
-    data = load_processed(setup.data.values, setup.data.meta, setup.data.sign_map)
+    data = load_processed(setup.data.values, setup.data.meta, setup.data.sign_map, setup.data.split)
     mlflow.set_tracking_uri(setup.tracking_uri)
     run = mlflow.start_run(experiment_id=setup.experiment_id, run_name=tune.get_context().get_trial_name())
     mlflow.log_params({**config, "model": params.model, "train.epochs": params.train.epochs})

@@ -24,6 +24,7 @@ METRICS = ("loss", "accuracy", "f1_macro", "precision_macro", "recall_macro")
 def eval_metrics(strategy: str = "participant") -> dict:
     return {
         "accuracy": 0.8125,
+        "accuracy_ci95": [0.7512, 0.8743],
         "top5_accuracy": 0.9375,
         "loss": 0.6931,
         "f1_macro": 0.7777,
@@ -33,7 +34,25 @@ def eval_metrics(strategy: str = "participant") -> dict:
         "per_participant": {"16069": 0.75, "2044": 0.875},
         "split_strategy": strategy,
         "n_test": 16,
+        "n_unscorable": 2,
+        "n_missing": 3,
     }
+
+
+ROBUSTNESS = {"clean": 0.8125, "frame_drop_25": 0.75, "frame_drop_50": 0.625, "speed_0.5x": 0.8125,
+              "speed_2x": 0.6875, "noise_1pct": 0.8125, "mirrored": 0.5, "lips_missing": 0.75}
+
+
+def clean_report(dropped: dict[str, dict[str, int]], examples: dict | None = None) -> dict:
+    """A split stage report with the given drop counts per split."""
+    splits = {name: {"rows": 40 + sum(reasons.values()), "kept": 40, "dropped": reasons,
+                     "examples": (examples or {}).get(name, {})} for name, reasons in dropped.items()}
+    total: dict[str, int] = {}
+    for reasons in dropped.values():
+        for reason, count in reasons.items():
+            total[reason] = total.get(reason, 0) + count
+    return {"n_index_rows": sum(s["rows"] for s in splits.values()), "n_kept": 40 * len(splits),
+            "dropped": total, "splits": splits}
 
 
 def write_inputs(folder: Path, n_signs: int, strategy: str = "participant") -> dict[str, Path]:
@@ -59,19 +78,19 @@ def write_inputs(folder: Path, n_signs: int, strategy: str = "participant") -> d
     predictions = test[["sequence_id", "participant_id"]].assign(
         actual=test["sign"], predicted=np.where(np.arange(16) % 4 == 0, "null", test["sign"]), probability=0.5
     )
-    clean = {
-        "n_index_rows": 110,
-        "n_kept": 100,
-        "dropped": {"missing_file": 3, "too_short": 7},
-        "examples": {"too_short": [{"path": "a/b.parquet", "participant_id": "2044", "sign": "null", "detail": "3|8"}]},
-    }
+    clean = clean_report(
+        {"train": {"too_short": 7}, "valid": {}, "test": {"missing_file": 3, "unreadable_file": 2}},
+        {"train": {"too_short": [{"path": "a/b.parquet", "participant_id": "2044", "sign": "null", "detail": "3|8"}]}},
+    )
     paths = {
         "eval": folder / "eval.json",
         "predictions": folder / "predictions.csv",
         "train_log": folder / "dvclive",
         "meta": folder / "meta.csv",
         "clean_report": folder / "clean_report.json",
+        "robustness": folder / "robustness.json",
     }
+    paths["robustness"].write_text(json.dumps(ROBUSTNESS))
     paths["eval"].write_text(json.dumps(eval_metrics(strategy)))
     predictions.to_csv(paths["predictions"], index=False)
     meta.to_csv(paths["meta"], index=False)
@@ -91,7 +110,8 @@ def report(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("report")
     paths = write_inputs(folder, n_signs=250)
     inputs = load_report_inputs(
-        paths["eval"], paths["predictions"], paths["train_log"], paths["meta"], paths["clean_report"]
+        paths["eval"], paths["predictions"], paths["train_log"], paths["meta"], paths["clean_report"],
+        paths["robustness"],
     )
     return write_report(
         inputs.eval_metrics,
@@ -99,6 +119,7 @@ def report(tmp_path_factory) -> Path:
         inputs.history,
         inputs.meta,
         inputs.clean_report,
+        inputs.robustness,
         folder / "out",
         "Test report: LSTMPredictor (pytorch)",
     )
@@ -123,8 +144,18 @@ def test_report_states_metrics_split_and_data(report):
     assert "overstates accuracy" not in text
     assert "| 2044 |" in text and "| 16069 |" in text and "0.8750" in text
     assert "1506 preprocessed sequences of 251 signs by 3 participants" in text
-    assert "100 of 110 index rows kept, 10 dropped" in text
-    assert "| too_short | 7 |" in text and "3\\|8" in text
+    assert "120 of 132 index rows used, 12 not" in text
+    assert "| split | rows | used | missing_file | too_short | unreadable_file |" in text
+    assert "| train | 47 | 40 | 0 | 7 | 0 |" in text and "| test | 45 | 40 | 3 | 0 | 2 |" in text
+    assert "| train | too_short | a/b.parquet |" in text and "3\\|8" in text
+    assert "| accuracy_ci95 | [0.7512, 0.8743] (bootstrap over test participants) |" in text
+    assert "16 test recordings scored; 2 could not be used (file unreadable or malformed) and 3 are missing" in text
+
+
+def test_report_has_the_robustness_table(report):
+    text = report.read_text()
+    assert "| perturbation | accuracy | change |" in text
+    assert "| clean | 0.8125 | 0.0000 |" in text and "| mirrored | 0.5000 | -0.3125 |" in text
 
 
 def test_random_split_warns(tmp_path):
@@ -134,8 +165,8 @@ def test_random_split_warns(tmp_path):
         {"sequence_id": ["1", "2"], "participant_id": ["2044"] * 2, "actual": ["a", "b"], "predicted": ["a", "a"]}
     )
     meta = pd.DataFrame({"sign": ["a"], "participant_id": ["2044"], "original_frames": [10]})
-    clean = {"n_index_rows": 1, "n_kept": 1, "dropped": {}}
-    report = write_report(metrics, predictions, {}, meta, clean, tmp_path / "out", "t")
+    clean = clean_report({"train": {}, "valid": {}, "test": {}})
+    report = write_report(metrics, predictions, {}, meta, clean, ROBUSTNESS, tmp_path / "out", "t")
     text = report.read_text()
     assert "**random**" in text
     assert "overstates accuracy on GISLR by about ten points" in text

@@ -37,15 +37,17 @@ def run(*arguments) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory) -> tuple[Path, Path]:
-    """sample → clean → preprocess with the stage scripts; returns (params file, folder of the outputs)."""
+    """sample → clean → preprocess → split with the stage scripts; returns (params file, folder of the outputs)."""
     folder = tmp_path_factory.mktemp("tune")
     params = tiny_params(folder)
     stages = [
         ("sample", "--out", folder / "raw"),
-        ("clean", "--raw-dir", folder / "raw", "--kept", folder / "kept.csv", "--report", folder / "clean.json",
+        ("clean", "--raw-dir", folder / "raw", "--recordings", folder / "recordings.csv",
          "--sign-stats", folder / "stats.csv", "--landmark-means", folder / "means.csv"),
-        ("preprocess", "--raw-dir", folder / "raw", "--kept", folder / "kept.csv", "--values",
+        ("preprocess", "--raw-dir", folder / "raw", "--recordings", folder / "recordings.csv", "--values",
          folder / "landmarks.npy", "--meta", folder / "meta.csv", "--sign-map", folder / "sign_map.json"),
+        ("split", "--recordings", folder / "recordings.csv", "--split", folder / "split.csv", "--report",
+         folder / "clean.json"),
     ]
     for stage, *arguments in stages:
         result = run(sys.executable, REPO / "stages" / f"{stage}.py", "--params", params, *arguments)
@@ -59,8 +61,8 @@ def test_two_trial_search_logs_to_mlflow_and_its_best_params_apply(processed, tm
     params, data = processed
     space = load_params(params).tune.space["TransformerPredictor"]
     result = run(*ASL, "tune", "--trials", 2, "--params", params, "--values", data / "landmarks.npy",
-                 "--meta", data / "meta.csv", "--sign-map", data / "sign_map.json", "--tracking-uri",
-                 tmp_path / "mlruns", "--out", tmp_path / "best.yaml", "--storage", tmp_path / "ray")
+                 "--meta", data / "meta.csv", "--sign-map", data / "sign_map.json", "--split", data / "split.csv",
+                 "--tracking-uri", tmp_path / "mlruns", "--out", tmp_path / "best.yaml", "--storage", tmp_path / "ray")
     assert result.returncode == 0, result.stderr[-5000:]
     assert (tmp_path / "mlruns" / "mlflow.db").is_file()
 
@@ -98,8 +100,8 @@ def test_bad_space_stops_before_ray_starts(processed, tmp_path):
     bad = tmp_path / "params.yaml"
     bad.write_text(yaml.safe_dump(raw, sort_keys=False))
     result = run(*ASL, "tune", "--trials", 2, "--params", bad, "--values", data / "landmarks.npy",
-                 "--meta", data / "meta.csv", "--sign-map", data / "sign_map.json", "--tracking-uri",
-                 tmp_path / "mlruns", "--storage", tmp_path / "ray", "--out", tmp_path / "best.yaml")
+                 "--meta", data / "meta.csv", "--sign-map", data / "sign_map.json", "--split", data / "split.csv",
+                 "--tracking-uri", tmp_path / "mlruns", "--storage", tmp_path / "ray", "--out", tmp_path / "best.yaml")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "tune.space.TransformerPredictor.augment.probability: empty range, low (0.5)" in result.stderr
     assert not (tmp_path / "ray").exists() and not (tmp_path / "mlruns").exists()
