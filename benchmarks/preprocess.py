@@ -1,7 +1,7 @@
 """Preprocessing throughput against its floor: pyarrow alone reading the same columns of the same files.
 
 Usage: python benchmarks/preprocess.py [--raw-dir ../shared/data/gislr-sample] [--repeats 5]
-Times exactly the preprocess stage's call (`preprocess_dataset`) on the rows `clean` keeps, in one process and
+Times exactly the preprocess stage's call (`preprocess_dataset`) on the recordings `clean` finds usable, in one process and
 with `data.workers` processes, and the floor: pyarrow reading `frame` and the coordinates of every file
 (`ParquetFile.read`, its leanest path), in one process. Prints one figure per line (medians of the repeats), the ratios last, and the
 peak resident memory of this process and of its worker processes.
@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import typer
 
-from asl.data.clean import clean
+from asl.data.clean import scan_recordings
 from asl.data.preprocess import preprocess_dataset
 from asl.data.raw import read_index, read_sign_map
 from asl.params import load_params
@@ -44,7 +44,9 @@ def main(raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Pat
     worker processes weigh as they would on a full download instead of on 220 small files."""
     config = load_params(params)
     coordinates = tuple(config.data.coordinates)
-    kept = clean(read_index(raw_dir), raw_dir, config.clean, coordinates, config.data.workers).kept
+    recordings = scan_recordings(read_index(raw_dir), raw_dir, read_sign_map(raw_dir), coordinates,
+                                 config.data.workers).recordings
+    kept = recordings[recordings["problem"] == ""].reset_index(drop=True)
     kept = pd.concat([kept] * passes, ignore_index=True)
     sign_map = read_sign_map(raw_dir)
     paths = [raw_dir / relative for relative in kept["path"]]

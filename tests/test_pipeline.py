@@ -9,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
+
+from asl.data.quality import QUALITY_RULES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,17 +41,20 @@ def run_stage(stage: str, *arguments: str | Path, cwd: Path = REPO) -> subproces
 
 
 def run_pipeline(params: Path, raw_dir: Path, work: Path) -> dict:
-    """clean → preprocess → train → evaluate with the stage scripts; returns metrics/eval.json."""
+    """clean → preprocess → split → train → evaluate with the stage scripts; returns metrics/eval.json."""
+    data = ("--values", work / "values.npy", "--meta", work / "meta.csv", "--sign-map", work / "map.json",
+            "--split", work / "split.csv")
     steps = [
-        ("clean", "--raw-dir", raw_dir, "--kept", work / "kept.csv", "--report", work / "clean.json",
-         "--sign-stats", work / "stats.csv", "--landmark-means", work / "means.csv"),
-        ("preprocess", "--raw-dir", raw_dir, "--kept", work / "kept.csv", "--values", work / "values.npy",
-         "--meta", work / "meta.csv", "--sign-map", work / "map.json"),
-        ("train", "--values", work / "values.npy", "--meta", work / "meta.csv", "--sign-map", work / "map.json",
-         "--checkpoint", work / "model", "--live-dir", work / "dvclive", "--tensorboard-dir", work / "runs"),
-        ("evaluate", "--checkpoint", work / "model", "--values", work / "values.npy", "--meta",
-         work / "meta.csv", "--sign-map", work / "map.json", "--metrics", work / "eval.json",
-         "--predictions", work / "predictions.csv", "--report", work / "report.txt"),
+        ("clean", "--raw-dir", raw_dir, "--recordings", work / "recordings.csv", "--sign-stats", work / "stats.csv",
+         "--landmark-means", work / "means.csv"),
+        ("preprocess", "--raw-dir", raw_dir, "--recordings", work / "recordings.csv", *data[:6]),
+        ("split", "--recordings", work / "recordings.csv", "--split", work / "split.csv", "--report",
+         work / "clean.json"),
+        ("train", *data, "--checkpoint", work / "model", "--live-dir", work / "dvclive", "--tensorboard-dir",
+         work / "runs"),
+        ("evaluate", "--checkpoint", work / "model", *data, "--raw-dir", raw_dir, "--metrics", work / "eval.json",
+         "--robustness", work / "robustness.json", "--predictions", work / "predictions.csv", "--unscorable",
+         work / "unscorable.csv", "--report", work / "report.txt"),
     ]
     for stage, *arguments in steps:
         result = run_stage(stage, "--params", params, *arguments)
@@ -56,8 +62,10 @@ def run_pipeline(params: Path, raw_dir: Path, work: Path) -> dict:
     return json.loads((work / "eval.json").read_text())
 
 
-EVAL_KEYS = {"accuracy", "top5_accuracy", "loss", "f1_macro", "precision_macro", "recall_macro", "auc_macro",
-             "per_participant", "split_strategy", "n_test"}
+EVAL_KEYS = {"accuracy", "accuracy_ci95", "top5_accuracy", "loss", "f1_macro", "precision_macro", "recall_macro",
+             "auc_macro", "per_participant", "split_strategy", "n_test", "n_unscorable", "n_missing"}
+ROBUSTNESS_KEYS = ["clean", "frame_drop_25", "frame_drop_50", "speed_0.5x", "speed_2x", "noise_1pct", "mirrored",
+                   "lips_missing"]
 
 
 def test_stages_on_the_built_in_sample(tmp_path):
@@ -68,20 +76,51 @@ def test_stages_on_the_built_in_sample(tmp_path):
     assert set(metrics) == EVAL_KEYS
     assert metrics["split_strategy"] == "participant" and metrics["n_test"] > 0
     assert metrics["accuracy"] > 0.6  # chance is 1/3 on three signs
+    low, high = metrics["accuracy_ci95"]
+    assert low <= metrics["accuracy"] <= high
     assert len(metrics["per_participant"]) == 1  # one of five participants is held out for testing
+    robustness = json.loads((tmp_path / "robustness.json").read_text())
+    assert list(robustness) == ROBUSTNESS_KEYS
+    assert robustness["clean"] == pytest.approx(metrics["accuracy"])  # the same preprocessing, from the raw files
+    assert all(0 <= value <= 1 for value in robustness.values())
     history = (tmp_path / "dvclive" / "plots" / "metrics" / "valid" / "f1_macro.tsv").read_text().splitlines()
     assert len(history) > 1 and list((tmp_path / "runs").iterdir())  # dvclive and TensorBoard logs
 
 
-def test_real_data_tells_hello_from_thankyou_for_unseen_signers(gislr_sample, tmp_path):
+def readable_files(raw_dir: Path, participants: list[str]) -> int:
+    from asl.data.raw import LandmarkFileError, read_landmarks
+
+    count = 0
+    for participant in participants:
+        for path in (raw_dir / "train_landmark_files" / participant).glob("*.parquet"):
+            try:
+                read_landmarks(path)
+                count += 1
+            except LandmarkFileError:
+                pass
+    return count
+
+
+def test_real_data_scores_every_readable_test_recording(gislr_sample, tmp_path):
+    test_participants = ["30680", "53618"]
     params = small_params(tmp_path, train={"epochs": 15},
-                          split={"valid_participants": ["37055"], "test_participants": ["30680", "53618"]})
+                          split={"valid_participants": ["37055"], "test_participants": test_participants})
     metrics = run_pipeline(params, gislr_sample, tmp_path)
     clean_report = json.loads((tmp_path / "clean.json").read_text())
     assert clean_report["n_index_rows"] == 94477
     assert clean_report["dropped"]["missing_file"] == 94477 - 267  # absent files are reported, not fatal
-    assert set(metrics["per_participant"]) == {"30680", "53618"}
+    assert set(metrics["per_participant"]) == set(test_participants)
     assert metrics["accuracy"] > 0.75, metrics  # two signs: chance is 0.5
+
+    # The whole test split is scored: n_test is every readable test recording, the rules dropped no test row.
+    assert metrics["n_test"] == readable_files(gislr_sample, test_participants) > 0
+    split = pd.read_csv(tmp_path / "split.csv", dtype=str, keep_default_na=False)
+    test = split[split["split"] == "test"]
+    assert not set(test["dropped"]) & set(QUALITY_RULES)  # only unusable files leave the test split
+    assert metrics["n_missing"] == (test["dropped"] == "missing_file").sum()
+    assert metrics["n_test"] + metrics["n_unscorable"] + metrics["n_missing"] == len(test)
+    assert clean_report["splits"]["test"]["kept"] == metrics["n_test"]
+    assert not set(clean_report["splits"]["test"]["dropped"]) & set(QUALITY_RULES)
 
 
 @pytest.mark.parametrize("broken, message", [
@@ -92,8 +131,9 @@ def test_real_data_tells_hello_from_thankyou_for_unseen_signers(gislr_sample, tm
 def test_train_rejects_bad_params_before_any_work(tmp_path, broken, message):
     params = small_params(tmp_path, **broken)
     result = run_stage("train", "--params", params, "--values", tmp_path / "absent.npy", "--meta",
-                       tmp_path / "absent.csv", "--sign-map", tmp_path / "absent.json", "--checkpoint",
-                       tmp_path / "model", "--live-dir", tmp_path / "live", "--tensorboard-dir", tmp_path / "tb")
+                       tmp_path / "absent.csv", "--sign-map", tmp_path / "absent.json", "--split",
+                       tmp_path / "absent_split.csv", "--checkpoint", tmp_path / "model", "--live-dir",
+                       tmp_path / "live", "--tensorboard-dir", tmp_path / "tb")
     assert result.returncode == 1
     assert message in result.stderr and "Traceback" not in result.stderr
     assert "tensorflow" not in result.stderr  # a PyTorch run never imports TensorFlow
@@ -102,22 +142,42 @@ def test_train_rejects_bad_params_before_any_work(tmp_path, broken, message):
     assert not (tmp_path / "model").exists() and not (tmp_path / "live").exists()
 
 
+def clean_stage(params: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    return run_stage("clean", "--params", params, "--raw-dir", tmp_path / "raw", "--recordings",
+                     tmp_path / "recordings.csv", "--sign-stats", tmp_path / "stats.csv", "--landmark-means",
+                     tmp_path / "means.csv")
+
+
 def test_clean_records_bad_files_and_keeps_going(tmp_path):
     params = small_params(tmp_path)
     run_stage("sample", "--params", params, "--out", tmp_path / "raw")
     files = sorted((tmp_path / "raw" / "train_landmark_files").glob("*/*.parquet"))
     files[0].write_bytes(b"")  # empty
     files[1].write_bytes(b"not parquet at all")  # corrupt
-    result = run_stage("clean", "--params", params, "--raw-dir", tmp_path / "raw", "--kept", tmp_path / "kept.csv",
-                       "--report", tmp_path / "clean.json", "--sign-stats", tmp_path / "stats.csv",
-                       "--landmark-means", tmp_path / "means.csv")
+    files[2].unlink()
+    result = clean_stage(params, tmp_path)
     assert result.returncode == 0, result.stderr
-    report = json.loads((tmp_path / "clean.json").read_text())
-    assert report["dropped"]["unreadable_file"] == 2
-    details = [example["detail"] for example in report["examples"]["unreadable_file"]]
+    recordings = pd.read_csv(tmp_path / "recordings.csv", dtype=str, keep_default_na=False)
+    assert list(recordings.columns) == ["path", "participant_id", "sequence_id", "sign", "frames", "usable_frames",
+                                        "longest_missing_run", "problem", "detail"]
+    problems = recordings.set_index("path")["problem"]
+    relative = [str(file.relative_to(tmp_path / "raw")) for file in files[:3]]
+    assert problems[relative].tolist() == ["unreadable_file", "unreadable_file", "missing_file"]
+    assert (problems.drop(relative) == "").all()  # no rule that needs labels or statistics runs here
+    details = recordings.set_index("path")["detail"][relative[:2]]
     assert all("not a readable parquet file" in detail for detail in details)
     stats = (tmp_path / "stats.csv").read_text().splitlines()
     assert stats[0] == "sign,count,min,max,mean,median,std" and len(stats) == 4
+
+
+def test_clean_stops_when_no_recording_is_usable(tmp_path):
+    params = small_params(tmp_path)
+    run_stage("sample", "--params", params, "--out", tmp_path / "raw")
+    shutil.rmtree(tmp_path / "raw" / "train_landmark_files")
+    result = clean_stage(params, tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no usable recording among 90 index rows ({'missing_file': 90})" in result.stderr
+    assert not (tmp_path / "recordings.csv").exists()
 
 
 def test_clean_fails_clearly_on_an_index_without_signs(tmp_path):
@@ -126,8 +186,12 @@ def test_clean_fails_clearly_on_an_index_without_signs(tmp_path):
     index = tmp_path / "raw" / "train.csv"
     lines = [",".join(line.split(",")[:3]) for line in index.read_text().splitlines()]
     index.write_text("\n".join(lines) + "\n")
-    result = run_stage("clean", "--params", params, "--raw-dir", tmp_path / "raw", "--kept", tmp_path / "kept.csv",
-                       "--report", tmp_path / "clean.json", "--sign-stats", tmp_path / "stats.csv",
-                       "--landmark-means", tmp_path / "means.csv")
+    result = clean_stage(params, tmp_path)
     assert result.returncode == 1 and "train.csv: missing column(s) sign" in result.stderr
-    assert "Traceback" not in result.stderr and not (tmp_path / "kept.csv").exists()
+    assert "Traceback" not in result.stderr and not (tmp_path / "recordings.csv").exists()
+
+
+def test_split_stage_rejects_a_fold_out_of_range(tmp_path):
+    params = small_params(tmp_path, split={"strategy": "group_kfold", "folds": 3, "fold": 3})
+    result = run_stage("check", "--params", params)
+    assert result.returncode == 1 and "split.fold must be in 0..2 (split.folds=3), got 3" in result.stderr

@@ -32,12 +32,13 @@ def make_params():
 @pytest.fixture(scope="session")
 def checkpoint(tmp_path_factory) -> Path:
     """The train stage's checkpoint folder of a tiny model trained on a tiny built-in sample."""
-    from asl.data.clean import clean
+    from asl.data.clean import scan_recordings
     from asl.data.extra import read_training_index
     from asl.data.preprocess import preprocess_dataset
-    from asl.data.processed import ProcessedData
+    from asl.data.processed import ProcessedData, split_of_rows
     from asl.data.raw import read_sign_map
     from asl.data.sample import generate_sample
+    from asl.data.splits import split_recordings
     from asl.params import load_params
     from asl.training.run import train_model
 
@@ -45,13 +46,15 @@ def checkpoint(tmp_path_factory) -> Path:
     params = load_params(tiny_params(work / "params.yaml"))
     generate_sample(work / "raw", params.sample, params.seed)
     coordinates = tuple(params.data.coordinates)
-    kept = clean(read_training_index(work / "raw"), work / "raw", params.clean, coordinates, 1).kept
     sign_map = read_sign_map(work / "raw")
-    meta = preprocess_dataset(kept, work / "raw", sign_map, params.preprocess, coordinates, 1, work / "values.npy")
+    recordings = scan_recordings(read_training_index(work / "raw"), work / "raw", sign_map, coordinates, 1).recordings
+    usable = recordings[recordings["problem"] == ""].reset_index(drop=True)
+    meta = preprocess_dataset(usable, work / "raw", sign_map, params.preprocess, coordinates, 1, work / "values.npy")
+    split = split_of_rows(meta, split_recordings(recordings, params.split, params.clean, params.seed).table)
     import numpy as np
 
     signs = [sign for sign, _ in sorted(sign_map.items(), key=lambda item: item[1])]
-    data = ProcessedData(np.load(work / "values.npy", mmap_mode="r"), meta, signs)
+    data = ProcessedData(np.load(work / "values.npy", mmap_mode="r"), meta, signs, split)
     train_model(params, data, work / "best", work / "dvclive", work / "runs")
     return work / "best"
 

@@ -3,6 +3,7 @@ training, never to validation or test."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from asl.cli import app
-from asl.data.clean import clean
+from asl.data.clean import scan_recordings
 from asl.data.extra import read_training_index
 from asl.data.raw import INDEX_FILE, read_index, read_sign_map, validate_landmark_file
 from asl.data.sample import generate_sample
@@ -67,19 +68,19 @@ def test_extra_raw_dirs_join_training_only(video_dataset, make_params, tmp_path)
     index = read_training_index(tmp_path / "raw", params.data.extra_raw_dirs)
     extra_rows = index["participant_id"].str.startswith("extra:")
     assert extra_rows.sum() == 2 and set(index[extra_rows]["participant_id"]) == {"extra:video_signs:video_signs"}
-    result = clean(index, tmp_path / "raw", params.clean, tuple(params.data.coordinates), 1)
-    kept_extra = result.kept[result.kept["participant_id"].str.startswith("extra:")]
-    assert len(kept_extra) >= 1  # the extracted videos are readable through the main raw folder
-    for strategy in ("participant", "random"):
-        split_config = type(params.split)(**{**params.split.__dict__, "strategy": strategy})
-        splits = assign_splits(result.kept, split_config, seed=0)
-        is_extra = result.kept["participant_id"].str.startswith("extra:").to_numpy()
+    recordings = scan_recordings(index, tmp_path / "raw", read_sign_map(tmp_path / "raw"),
+                                 tuple(params.data.coordinates), 1).recordings
+    kept = recordings[recordings["problem"] == ""]
+    assert kept["participant_id"].str.startswith("extra:").sum() >= 1  # readable through the main raw folder
+    is_extra = kept["participant_id"].str.startswith("extra:").to_numpy()
+    for strategy in ("participant", "random", "group_kfold"):
+        split_config = type(params.split)(**{**params.split.__dict__, "strategy": strategy, "folds": 2})
+        splits = assign_splits(kept, split_config, seed=0)
         assert (splits[is_extra] == "train").all()
         assert {"valid", "test"} <= set(splits[~is_extra])
-    without = assign_splits(result.kept[~result.kept["participant_id"].str.startswith("extra:")], params.split, 0)
-    with_extra = assign_splits(result.kept, params.split, 0)
-    np.testing.assert_array_equal(with_extra[~result.kept["participant_id"].str.startswith("extra:").to_numpy()],
-                                  without)  # adding extra data does not move the main data's splits
+    without = assign_splits(kept[~is_extra], params.split, 0)
+    with_extra = assign_splits(kept, params.split, 0)
+    np.testing.assert_array_equal(with_extra[~is_extra], without)  # extra data does not move the main data's splits
 
 
 def test_extra_dir_with_unknown_sign_or_no_index(tmp_path, make_params, video_dataset):
@@ -89,10 +90,14 @@ def test_extra_dir_with_unknown_sign_or_no_index(tmp_path, make_params, video_da
     with pytest.raises(AslError, match="index file not found"):
         read_training_index(tmp_path / "raw", [str(tmp_path / "nowhere")])
     bad = tmp_path / "bad"
-    bad.mkdir()
+    shutil.copytree(extra, bad)
     read_index(extra).assign(sign="notasign").to_csv(bad / INDEX_FILE, index=False)
-    with pytest.raises(AslError, match="not in sign_to_prediction_index_map.json"):
-        read_training_index(tmp_path / "raw", [str(bad)])
+    index = read_training_index(tmp_path / "raw", [str(bad)])  # an unknown sign is a recording's problem, not fatal
+    recordings = scan_recordings(index, tmp_path / "raw", read_sign_map(tmp_path / "raw"), ("x", "y"), 1).recordings
+    extra = recordings[recordings["participant_id"].str.startswith("extra:")]
+    assert len(extra) == 2 and set(extra["problem"]) == {"unknown_sign"}
+    assert "sign 'notasign' is not in the sign map" in extra["detail"].iat[0]
+    assert (recordings["problem"][~recordings.index.isin(extra.index)] == "").all()
 
 
 def test_clean_and_preprocess_stages_take_the_extra_rows(video_dataset, make_params, tmp_path):
@@ -101,9 +106,9 @@ def test_clean_and_preprocess_stages_take_the_extra_rows(video_dataset, make_par
     generate_sample(tmp_path / "raw", load_params(params).sample, 0)
     stages = Path(__file__).resolve().parents[2] / "stages"
     for stage, *arguments in (
-        ("clean", "--kept", tmp_path / "kept.csv", "--report", tmp_path / "clean.json", "--sign-stats",
-         tmp_path / "stats.csv", "--landmark-means", tmp_path / "means.csv"),
-        ("preprocess", "--kept", tmp_path / "kept.csv", "--values", tmp_path / "values.npy", "--meta",
+        ("clean", "--recordings", tmp_path / "recordings.csv", "--sign-stats", tmp_path / "stats.csv",
+         "--landmark-means", tmp_path / "means.csv"),
+        ("preprocess", "--recordings", tmp_path / "recordings.csv", "--values", tmp_path / "values.npy", "--meta",
          tmp_path / "meta.csv", "--sign-map", tmp_path / "map.json"),
     ):
         result = subprocess.run([sys.executable, str(stages / f"{stage}.py"), "--params", str(params), "--raw-dir",
