@@ -39,3 +39,18 @@ def test_unknown_part_names_the_valid_ones():
         assert "left_hand" in str(error)
     else:
         raise AssertionError("expected KeyError")
+
+
+def test_lip_mirror_pairs_follow_the_mouth_outline():
+    from asl.landmarks import LIP_POINTS, holistic_mirror_permutation, lip_mirror_pairs, part_rows
+
+    pairs = lip_mirror_pairs()
+    assert set(pairs) == set(LIP_POINTS.tolist())
+    expected = {61: 291, 185: 409, 40: 270, 146: 375, 78: 308, 95: 324, 191: 415, 13: 13, 14: 14, 0: 0, 17: 17}
+    assert {point: pairs[point] for point in expected} == expected
+    assert all(pairs[pairs[point]] == point for point in pairs)
+    permutation = holistic_mirror_permutation()
+    assert sorted(permutation) == list(range(543)) and (permutation[permutation] == range(543)).all()
+    pose = part_rows("pose")
+    assert permutation[pose[0]] == pose[0] and permutation[pose[1]] == pose[4] and permutation[pose[15]] == pose[16]
+    assert permutation[part_rows("face")[1]] == part_rows("face")[1]  # face points outside the lips stay

@@ -86,7 +86,8 @@ def _split_by_participant(known: list[str], config: SplitConfig, rng: np.random.
         if not named[split]:
             count = _count(size, len(known))
             named[split], free = free[:count], free[count:]
-    return _groups(named, free, known, f"valid_size={config.valid_size} and test_size={config.test_size}")
+    return _groups(named, free, known, f"participant split with valid_size={config.valid_size} and "
+                   f"test_size={config.test_size}")
 
 
 def _split_by_fold(known: list[str], config: SplitConfig, rng: np.random.Generator) -> dict[str, str]:
@@ -105,7 +106,7 @@ def _split_by_fold(known: list[str], config: SplitConfig, rng: np.random.Generat
         count = _count(config.valid_size, len(known))
         named["valid"], free = free[:count], free[count:]
     return _groups({"test": test, "valid": named["valid"]}, free, known,
-                   f"split.folds={config.folds} and valid_size={config.valid_size}")
+                   f"group_kfold split with split.folds={config.folds} and valid_size={config.valid_size}")
 
 
 def _groups(named: dict[str, list[str]], free: list[str], known: list[str], settings: str) -> dict[str, str]:

@@ -56,11 +56,22 @@ def test_preprocess_sequence_selects_fills_drops_and_resizes(random_landmarks):
     assert not np.isnan(result.values[:, selected_positions("right_hand")]).any()
 
 
-def test_sequence_without_hands_is_an_error(random_landmarks):
+def test_sequence_without_hands_is_an_error_or_all_padding(random_landmarks, write_landmarks, tmp_path):
     raw = random_landmarks(4)[..., :2]
     raw[:, np.concatenate([part_rows("left_hand"), part_rows("right_hand")])] = np.nan
     with pytest.raises(AslError, match="no frame has a hand"):
         preprocess_sequence(raw, CONFIG)
+    kept = preprocess_sequence(raw, CONFIG, keep_without_hands=True)
+    assert kept.values.shape == (CONFIG.frames, 96, 2) and np.isnan(kept.values).all()
+    assert (kept.usable_frames, kept.dropped_frames) == (0, 4)
+    # a dataset keeps such a recording, so that it still gets a prediction
+    write_landmarks(tmp_path / "raw" / "a.parquet", random_landmarks(6))
+    write_landmarks(tmp_path / "raw" / "b.parquet", np.concatenate([raw, raw[..., :1]], axis=-1))
+    index = pd.DataFrame({"path": ["a.parquet", "b.parquet"], "participant_id": "1", "sequence_id": ["1", "2"],
+                          "sign": "hello"})
+    meta = preprocess_dataset(index, tmp_path / "raw", {"hello": 0}, CONFIG, ("x", "y"), 1, tmp_path / "v.npy")
+    values = np.load(tmp_path / "v.npy")
+    assert len(meta) == 2 and meta["usable_frames"].tolist() == [6, 0] and np.isnan(values[1]).all()
 
 
 def test_model_input_zeroes_missing_and_masks_empty_frames():
