@@ -46,3 +46,12 @@ def validate(files: list[Path] = typer.Argument(..., help="landmark parquet file
             typer.echo(f"error: {error}", err=True)
     if failures:
         raise AslError(f"{failures} of {len(files)} files failed validation")
+
+
+@app.command(name="cv-summary")
+@exit_on_user_error
+def cv_summary(repo: Path = typer.Option(Path("."), help="the DVC repository whose experiments to read")) -> None:
+    """Mean ± standard deviation of every numeric eval.json metric over the group_kfold fold experiments."""
+    from asl.evaluation.cv_summary import experiment_records, fold_runs, summarise
+
+    typer.echo(summarise(fold_runs(experiment_records(repo))))

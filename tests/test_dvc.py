@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,7 +51,8 @@ def test_repro_then_a_new_model_reruns_only_train_evaluate_report(scratch_reposi
     dvc = [sys.executable, "-m", "dvc"]
     first = run([*dvc, "repro"], scratch_repository)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert stages_run(first.stdout) == ["check", "sample", "clean", "preprocess", "train", "evaluate", "report"]
+    assert stages_run(first.stdout) == ["check", "sample", "clean", "preprocess", "split", "train", "evaluate",
+                                        "report"]
     assert (scratch_repository / "reports" / "report" / "report.md").is_file()
 
     experiment = run([*dvc, "exp", "run", "-S", "model=LSTMPredictor"], scratch_repository)
@@ -64,7 +66,30 @@ def test_repro_then_a_new_model_reruns_only_train_evaluate_report(scratch_reposi
     shown = run([*dvc, "exp", "show", "--csv"], scratch_repository)
     header = shown.stdout.splitlines()[0].split(",")
     assert shown.returncode == 0 and {"top5_accuracy", "split_strategy", "model"} <= set(header)
+    assert {"accuracy_ci95_low", "accuracy_ci95_high", "mirrored", "lips_missing"} <= set(header)
     assert "LSTMPredictor" in shown.stdout
+
+
+def test_fold_experiments_and_their_cross_validation_summary(scratch_repository):
+    dvc = [sys.executable, "-m", "dvc", "exp", "run", "-S", "split.strategy=group_kfold", "-S", "split.folds=2"]
+    tested = []
+    for fold in (0, 1):
+        result = run([*dvc, "-S", f"split.fold={fold}"], scratch_repository)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        if fold:  # a split change reruns the split and what depends on it, never clean or preprocess
+            assert stages_run(result.stdout) == ["check", "split", "train", "evaluate", "report"]
+        split = (scratch_repository / "data" / "interim" / "split.csv").read_text().splitlines()[1:]
+        tested.append({line.split(",")[1] for line in split if line.split(",")[4] == "test"})
+    assert tested[0] and tested[1] and not tested[0] & tested[1]  # fold 1 tests other participants
+
+    summary = run([sys.executable, "-c", "from asl.cli import app; app()", "cv-summary"], scratch_repository)
+    assert summary.returncode == 0, summary.stderr[-3000:]
+    lines = summary.stdout.splitlines()
+    assert lines[0].startswith("2 of 2 folds (TransformerPredictor): fold 0 = ")
+    accuracy = next(line for line in lines if line.startswith("accuracy "))
+    assert re.fullmatch(r"accuracy +\d\.\d{4} ± \d\.\d{4}", accuracy)
+    assert any(line.startswith("accuracy_ci95_low ") for line in lines)
+    assert any(re.fullmatch(r"n_test +\d+\.\d{4} ± \d+\.\d{4}", line) for line in lines)
 
 
 def test_unknown_model_fails_before_any_work(scratch_repository):

@@ -62,8 +62,9 @@ def run_pipeline(params: Path, raw_dir: Path, work: Path) -> dict:
     return json.loads((work / "eval.json").read_text())
 
 
-EVAL_KEYS = {"accuracy", "accuracy_ci95", "top5_accuracy", "loss", "f1_macro", "precision_macro", "recall_macro",
-             "auc_macro", "per_participant", "split_strategy", "n_test", "n_unscorable", "n_missing"}
+EVAL_KEYS = {"accuracy", "accuracy_ci95", "accuracy_ci95_low", "accuracy_ci95_high", "top5_accuracy", "loss",
+             "f1_macro", "precision_macro", "recall_macro", "auc_macro", "per_participant", "split_strategy", "n_test",
+             "n_unscorable", "n_missing"}
 ROBUSTNESS_KEYS = ["clean", "frame_drop_25", "frame_drop_50", "speed_0.5x", "speed_2x", "noise_1pct", "mirrored",
                    "lips_missing"]
 

@@ -86,6 +86,9 @@ def evaluation_metrics(labels: np.ndarray, probabilities: np.ndarray, participan
     return {
         "accuracy": scores.pop("accuracy"),
         "accuracy_ci95": interval,
+        # the same bounds as numbers: DVC's metrics show/diff and exp show leave lists out
+        "accuracy_ci95_low": interval[0],
+        "accuracy_ci95_high": interval[1],
         **{key: scores.pop(key) for key in list(scores) if key.startswith("top")},
         **scores,
         "per_participant": accuracy_by_group(labels, probabilities, participants),

@@ -44,7 +44,9 @@ def test_eval_metrics_keep_top5_whatever_evaluate_top_k():
                                  EvaluateConfig(batch_size=8, top_k=1, bootstrap_samples=50), seed=0)
     assert metrics["top5_accuracy"] == 0.75 and metrics["top1_accuracy"] == 0.5
     assert metrics["per_participant"] == {"a": 1.0, "b": 0.0}
-    assert list(metrics)[:4] == ["accuracy", "accuracy_ci95", "top5_accuracy", "top1_accuracy"]
+    assert list(metrics)[:6] == ["accuracy", "accuracy_ci95", "accuracy_ci95_low", "accuracy_ci95_high",
+                                 "top5_accuracy", "top1_accuracy"]
+    assert metrics["accuracy_ci95"] == [metrics["accuracy_ci95_low"], metrics["accuracy_ci95_high"]]
 
 
 def test_bootstrap_resamples_participants_by_hand():
