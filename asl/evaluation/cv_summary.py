@@ -61,14 +61,16 @@ def summarise(runs: list[FoldRun]) -> str:
     if not runs:
         raise AslError("no finished group_kfold experiment found in `dvc exp show`; run the folds first (README: "
                        "participant cross-validation)")
+    settings = sorted({run.setting for run in runs})
+    differing = _differing_params([json.loads(setting) for setting in settings])
     blocks = []
-    for setting in sorted({run.setting for run in runs}):
+    for setting, differs in zip(settings, differing):
         latest: dict[int, FoldRun] = {}
         for run in sorted((r for r in runs if r.setting == setting), key=lambda r: r.timestamp):
             latest[run.fold] = run  # a fold run twice with the same params: the newest counts
         found = [latest[fold] for fold in sorted(latest)]
         folds = found[0].folds
-        lines = [f"{len(found)} of {folds} folds ({json.loads(setting)['model']}): "
+        lines = [f"{len(found)} of {folds} folds ({json.loads(setting)['model']}{differs}): "
                  + ", ".join(f"fold {run.fold} = {run.name}" for run in found)]
         missing = sorted(set(range(folds)) - set(latest))
         if missing:
@@ -79,3 +81,18 @@ def summarise(runs: list[FoldRun]) -> str:
             lines.append(f"{key:<24} {values.mean():.4f} ± {spread}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def _flatten(params: dict, prefix: str = "") -> dict[str, object]:
+    flat = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        flat.update(_flatten(value, f"{name}.") if isinstance(value, dict) else {name: json.dumps(value)})
+    return flat
+
+
+def _differing_params(settings: list[dict]) -> list[str]:
+    """Per setting, `; key=value` for the params in which the settings differ ("" when there is one)."""
+    flat = [_flatten(setting) for setting in settings]
+    keys = sorted({key for params in flat for key in params if len({p.get(key) for p in flat}) > 1})
+    return ["".join(f"; {key}={params.get(key)}" for key in keys) for params in flat]
