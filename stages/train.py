@@ -22,10 +22,14 @@ def main(
     checkpoint: Path = typer.Option(..., help="output: folder for the best epoch's checkpoint (model.pt for PyTorch)"),
     live_dir: Path = typer.Option(..., help="output: dvclive folder (metrics.json and per-epoch plots)"),
     tensorboard_dir: Path = typer.Option(..., help="output: TensorBoard logs"),
+    state_dir: Path = typer.Option(..., help="output: the resumable training state, saved every epoch (kept by "
+                                   "DVC between runs: train.resume: true continues an interrupted run from it)"),
 ) -> None:
     config = load_params(params)
     check_selection(config)
-    summary = train_model(config, load_processed(values, meta, sign_map), checkpoint, live_dir, tensorboard_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)  # a DVC output even for the trainers that save no state
+    summary = train_model(config, load_processed(values, meta, sign_map), checkpoint, live_dir, tensorboard_dir,
+                          state_dir=state_dir)
     typer.echo(f"trained {config.model}: {summary}")
 
 
