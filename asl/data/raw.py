@@ -214,7 +214,10 @@ def _read_table(path: Path, columns: list[str]) -> pa.Table:
     if not path.is_file():
         raise LandmarkFileError(f"{path}: file not found", "missing_file")
     try:
-        parquet = pq.ParquetFile(path, read_dictionary=["type"])
+        try:
+            parquet = pq.ParquetFile(path, read_dictionary=["type"])
+        except KeyError:  # pyarrow's answer when the column to read dictionary-encoded is absent
+            raise LandmarkFileError(f"{path}: missing column(s) type", "bad_schema") from None
         _check_schema(parquet.schema_arrow, columns, path)
         return parquet.read(columns=columns)
     except (pa.ArrowException, OSError) as error:

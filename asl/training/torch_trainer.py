@@ -108,7 +108,6 @@ def resume(state: dict, trainer: dict, generator: torch.Generator, logger: Epoch
     history (written again: DVC deletes the logs before the stage runs) and the best checkpoint so far."""
     for name, part in trainer.items():
         part.load_state_dict(state[name])
-    restore_random_states(state["random"], generator)
     record = record_from(state)
     for epoch, metrics, learning_rate in record.history:
         logger.log_epoch(epoch, metrics, learning_rate)
@@ -117,6 +116,7 @@ def resume(state: dict, trainer: dict, generator: torch.Generator, logger: Epoch
                                               trainer["model"].num_classes)
         best.load_state_dict(record.best["state_dict"])
         best.save_checkpoint(checkpoint_path, record.best["extras"])
+    restore_random_states(state["random"], generator)  # last: building the best model above draws random numbers
     tqdm.write(f"resuming after epoch {state['epoch']} from the saved training state")
     return record
 
