@@ -163,10 +163,7 @@ def test_killed_training_is_marked_unfinished_and_resumes_to_the_same_model(work
                                                                            random_landmarks):
     import torch
 
-    from asl.data.processed import load_processed
-    from asl.evaluation.evaluate import evaluate
     from asl.inference.predictor import load_predictor
-    from asl.params import load_params
 
     params = work / "params.yaml"
     result = run_stage("preprocess", "--params", params, "--raw-dir", work / "raw", "--kept", work / "kept.csv",
@@ -187,7 +184,6 @@ def test_killed_training_is_marked_unfinished_and_resumes_to_the_same_model(work
     kill_when(process, lambda: (work / "killed" / "train_state" / "state.pt").exists())
     killed = work / "killed"
     assert torch.load(killed / "best" / "model.pt", weights_only=True)["extra"]["finished"] is False
-    data = load_processed(work / "values.npy", work / "meta.csv", work / "map.json")
     capsys.readouterr()
     load_predictor(killed / "best", "cpu")  # what `asl predict` and the evaluate stage load
     warning = capsys.readouterr().err
@@ -203,11 +199,11 @@ def test_killed_training_is_marked_unfinished_and_resumes_to_the_same_model(work
     assert all(checkpoint["extra"]["finished"] for checkpoint in finished.values())
     for name, weights in finished["whole"]["state_dict"].items():
         assert torch.equal(weights, finished["killed"]["state_dict"][name]), name
+    # the same weights score the same on any split; the logged history and final metrics are the same too
     assert ((work / "whole" / "dvclive" / "metrics.json").read_text()
             == (killed / "dvclive" / "metrics.json").read_text())
-    config = load_params(params)
-    scores = [evaluate(load_predictor(work / run / "best", "cpu"), data, config).metrics for run in ("whole", "killed")]
-    assert scores[0] == scores[1]
+    assert ((work / "whole" / "dvclive" / "plots" / "metrics" / "valid" / "accuracy.tsv").read_text()
+            == (killed / "dvclive" / "plots" / "metrics" / "valid" / "accuracy.tsv").read_text())
 
     # the finished model: thin input is predicted with a warning, non-finite input never reaches it
     thin = random_landmarks(4)
