@@ -1,4 +1,5 @@
-"""`asl extract` and `asl predict video|camera`: landmarks and signs from video files and the camera."""
+"""`asl extract` and `asl predict video|landmarks|camera`: landmarks and signs from videos, landmark files and the
+camera."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from asl.errors import AslError, exit_on_user_error
+from asl.errors import AslError, exit_on_user_error, warn
 
 predict_app = typer.Typer(add_completion=False, no_args_is_help=True,
                           help="Predict signs from video files or the camera with a trained checkpoint.")
@@ -16,11 +17,11 @@ DEFAULT_CHECKPOINT = Path("models/best")
 COMPLEXITY_HELP = "MediaPipe Holistic model_complexity (only 1 ships with mediapipe 0.10.21)"
 
 
-def _report_failures(failures: dict[str, str], total: int) -> None:
+def _report_failures(failures: dict[str, str], total: int, what: str = "videos") -> None:
     for message in failures.values():
         typer.echo(f"error: {message}", err=True)
     if failures:
-        raise AslError(f"{len(failures)} of {total} videos failed")
+        raise AslError(f"{len(failures)} of {total} {what} failed")
 
 
 @exit_on_user_error
@@ -103,6 +104,8 @@ def predict_video_command(
     for video in videos:
         try:
             prediction = predict_video(video, recognizer, top, frames, model_complexity)
+            for message in prediction.warnings:
+                warn(f"{video}: {message}")
             record = prediction_record(prediction)
             if out is not None:
                 target = out if len(videos) == 1 else out / f"{video.stem}_annotated.mp4"
@@ -117,6 +120,44 @@ def predict_video_command(
     if as_json:
         typer.echo(json.dumps({"videos": records, "failed": failures}, indent=2))
     _report_failures(failures, len(videos))
+
+
+@predict_app.command("landmarks")
+@exit_on_user_error
+def predict_landmarks_command(
+    files: list[Path] = typer.Argument(..., help="landmark parquet files in the Kaggle schema (e.g. `asl extract`'s)"),
+    checkpoint: Path = typer.Option(DEFAULT_CHECKPOINT, help="train stage's checkpoint folder or a model file"),
+    top: int = typer.Option(5, help="how many signs to show per file"),
+    as_json: bool = typer.Option(False, "--json", help="print the predictions as JSON"),
+    device: str = typer.Option("cpu", help="torch device for the model: cpu, cuda or auto"),
+) -> None:
+    """The top signs of landmark files, each checked by the landmark validator first (as `asl validate`)."""
+    from asl.data.raw import COORDINATES, read_landmarks
+    from asl.inference.predict_video import prediction_fields
+    from asl.inference.recognize import load_recognizer
+
+    recognizer = load_recognizer(checkpoint, device)
+    records, failures = [], {}
+    for path in files:
+        try:
+            raw = read_landmarks(path, COORDINATES).values  # its errors name the file
+        except AslError as error:
+            failures[str(path)] = str(error)
+            continue
+        try:
+            predictions = recognizer.predict(raw, top)
+        except AslError as error:
+            failures[str(path)] = f"{path}: {error}"
+            continue
+        warnings = recognizer.input_warnings(raw)
+        for message in warnings:
+            warn(f"{path}: {message}")
+        records.append({"file": str(path), **prediction_fields(raw, predictions, warnings)})
+        if not as_json:
+            typer.echo(f"{path}: " + ", ".join(f"{p.sign} {p.probability:.3f}" for p in predictions))
+    if as_json:
+        typer.echo(json.dumps({"files": records, "failed": failures}, indent=2))
+    _report_failures(failures, len(files), "files")
 
 
 @predict_app.command("camera")

@@ -112,6 +112,7 @@ class TrainConfig:
     fast_dev_batches: int
     early_stop: EarlyStopConfig
     engine: Literal["native", "lightning"] = "native"  # lightning: the same training through PyTorch Lightning
+    resume: bool = False  # continue an interrupted run from its saved state (native PyTorch trainer only)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """Stage `train`: train the model named by `model` (and `framework`) on the training split."""
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
 from asl.data.processed import load_processed
-from asl.errors import exit_on_user_error
+from asl.errors import AslError, exit_on_user_error
 from asl.params import load_params
 from asl.training.run import check_selection, train_model
 
@@ -23,10 +24,17 @@ def main(
     checkpoint: Path = typer.Option(..., help="output: folder for the best epoch's checkpoint (model.pt for PyTorch)"),
     live_dir: Path = typer.Option(..., help="output: dvclive folder (metrics.json and per-epoch plots)"),
     tensorboard_dir: Path = typer.Option(..., help="output: TensorBoard logs"),
+    state_dir: Optional[Path] = typer.Option(None, help="output: the resumable training state, saved every epoch "
+                                             "(kept by DVC between runs: train.resume: true continues from it)"),
 ) -> None:
     config = load_params(params)
     check_selection(config)
-    summary = train_model(config, load_processed(values, meta, sign_map, split), checkpoint, live_dir, tensorboard_dir)
+    if state_dir is None and config.train.resume:
+        raise AslError("train.resume: true needs --state-dir, the folder of the saved training state")
+    if state_dir is not None:
+        state_dir.mkdir(parents=True, exist_ok=True)  # a DVC output even for the trainers that save no state
+    summary = train_model(config, load_processed(values, meta, sign_map, split), checkpoint, live_dir, tensorboard_dir,
+                          state_dir=state_dir)
     typer.echo(f"trained {config.model}: {summary}")
 
 

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from asl.errors import AslError
-from asl.landmarks import ROWS_PER_FRAME, frame_layout
+from asl.landmarks import PART_NAMES, ROWS_PER_FRAME, frame_layout
 
 INDEX_FILE = "train.csv"
 SIGN_MAP_FILE = "sign_to_prediction_index_map.json"
@@ -36,8 +36,21 @@ PARQUET_SCHEMA = pa.schema([
 COORDINATES = ("x", "y", "z")
 
 
+#: Largest |coordinate| a landmark file may hold. MediaPipe normalises x and y to the image (0..1) and z to its
+#: width, and points outside the image go beyond: the 267 real files of gislr-sample span x -0.40..1.55,
+#: y 0.02..2.87, z -4.69..3.27. 100 leaves room for any real recording and catches garbage (1e30, overflow).
+MAX_ABS_COORDINATE = 100.0
+#: The reason codes of `LandmarkFileError`, which `clean` records for each file it cannot use.
+FILE_PROBLEMS = ("missing_file", "unreadable_file", "bad_schema", "bad_row_count", "bad_landmark_order",
+                 "bad_frame_numbers", "non_finite", "out_of_range")
+
+
 class LandmarkFileError(AslError):
-    """A landmark file that is missing, unreadable or not in the Kaggle schema."""
+    """A landmark file that cannot be used; `reason` is its code in FILE_PROBLEMS."""
+
+    def __init__(self, message: str, reason: str = "unreadable_file") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -86,39 +99,89 @@ def check_signs_in_map(index: pd.DataFrame, sign_map: dict[str, int], index_path
 
 
 def read_landmarks(path: str | Path, coordinates: tuple[str, ...] | list[str] = ("x", "y")) -> LandmarkSequence:
-    """Read one landmark file: only `frame` and the coordinates, reshaped per frame without pivoting."""
+    """Read and validate one landmark file in one pass: the Kaggle column types, 543 rows per frame in layout order,
+    one increasing number per frame, and finite coordinates within MAX_ABS_COORDINATE (NaN = not found).
+
+    Only `frame`, `type` (dictionary-encoded), `landmark_index` and the coordinates are read; the rows are already in
+    layout order, so they reshape per frame without pivoting. Any problem raises `LandmarkFileError` with its reason.
+    """
     path = Path(path)
     unknown = [c for c in coordinates if c not in COORDINATES]
     if unknown:
         raise AslError(f"unknown coordinate(s) {', '.join(unknown)}; choose from {', '.join(COORDINATES)}")
-    table = _read_table(path, ["frame", *coordinates])
-    rows = table.num_rows
-    if rows == 0 or rows % ROWS_PER_FRAME:
-        raise LandmarkFileError(f"{path}: {rows} rows is not a positive multiple of {ROWS_PER_FRAME} (rows per frame)")
-    frames = rows // ROWS_PER_FRAME
-    values = np.stack([_column_as_float(table, c, path) for c in coordinates], axis=-1)
-    frame_numbers = table.column("frame").to_numpy()[::ROWS_PER_FRAME]
-    return LandmarkSequence(frame_numbers, values.reshape(frames, ROWS_PER_FRAME, len(coordinates)))
+    table = _read_table(path, ["frame", "type", "landmark_index", *coordinates])
+    frame_numbers = _check_layout(table, path)
+    values = np.stack([table.column(c).to_numpy() for c in coordinates], axis=-1)  # (T * 543, C) float64
+    _check_values(values, coordinates, path)
+    shape = (len(frame_numbers), ROWS_PER_FRAME, len(coordinates))
+    return LandmarkSequence(frame_numbers, values.astype(np.float32).reshape(shape))
 
 
 def validate_landmark_file(path: str | Path) -> int:
-    """Check a file against the full Kaggle schema and layout; return its frame count."""
-    path = Path(path)
-    table = _read_table(path, list(PARQUET_SCHEMA.names))
-    for field in PARQUET_SCHEMA:
-        actual = table.schema.field(field.name).type
-        if actual != field.type:
-            raise LandmarkFileError(f"{path}: column {field.name!r} has type {actual}, expected {field.type}")
-    sequence = read_landmarks(path, COORDINATES)
-    frames = len(sequence.frame_numbers)
-    types, indices = frame_layout()
-    if not (np.array_equal(table.column("type").to_numpy(zero_copy_only=False), np.tile(types, frames))
-            and np.array_equal(table.column("landmark_index").to_numpy(), np.tile(indices, frames))):
-        raise LandmarkFileError(f"{path}: rows are not in the Holistic layout (face, left_hand, pose, right_hand)")
-    frame_column = table.column("frame").to_numpy().reshape(frames, ROWS_PER_FRAME)
-    if not (frame_column == frame_column[:, :1]).all() or len(np.unique(frame_column[:, 0])) != frames:
-        raise LandmarkFileError(f"{path}: each frame must be one block of {ROWS_PER_FRAME} rows with its own number")
+    """Check a file as `read_landmarks` does, on every coordinate and with `row_id`'s type; return its frames."""
+    frames = len(read_landmarks(path, COORDINATES).frame_numbers)
+    _check_schema(pq.read_schema(path), ["row_id"], Path(path))
     return frames
+
+
+def _check_layout(table: pa.Table, path: Path) -> np.ndarray:
+    """The frame numbers of a table whose rows are whole frames in layout order, each with one increasing number."""
+    rows = table.num_rows
+    if rows == 0 or rows % ROWS_PER_FRAME:
+        raise LandmarkFileError(f"{path}: {rows} rows is not a positive multiple of {ROWS_PER_FRAME} (rows per frame)",
+                                "bad_row_count")
+    for column in ("frame", "type", "landmark_index"):
+        if table.column(column).null_count:
+            raise LandmarkFileError(f"{path}: column {column!r} has {table.column(column).null_count} empty values",
+                                    "bad_schema")
+    frames = rows // ROWS_PER_FRAME
+    kinds, indices = _layout_codes()
+    if not (np.array_equal(_part_codes(table.column("type")).reshape(frames, ROWS_PER_FRAME), np.broadcast_to(
+            kinds, (frames, ROWS_PER_FRAME))) and np.array_equal(
+            table.column("landmark_index").to_numpy().reshape(frames, ROWS_PER_FRAME),
+            np.broadcast_to(indices, (frames, ROWS_PER_FRAME)))):
+        raise LandmarkFileError(f"{path}: rows are not in the Holistic layout ({ROWS_PER_FRAME} per frame: face, "
+                                "left_hand, pose, right_hand, each by landmark_index)", "bad_landmark_order")
+    frame_column = table.column("frame").to_numpy().reshape(frames, ROWS_PER_FRAME)
+    numbers = frame_column[:, 0]
+    if not (frame_column == numbers[:, None]).all() or numbers[0] < 0 or (np.diff(numbers) <= 0).any():
+        raise LandmarkFileError(f"{path}: each frame must be one block of {ROWS_PER_FRAME} rows with its own number "
+                                "(≥ 0, increasing)", "bad_frame_numbers")
+    return numbers
+
+
+def _check_values(values: np.ndarray, coordinates: tuple[str, ...] | list[str], path: Path) -> None:
+    """Raise on the first infinite value, or the first beyond MAX_ABS_COORDINATE (NaN compares false: allowed)."""
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(values) > MAX_ABS_COORDINATE  # (T * 543, C)
+    if not bad.any():
+        return
+    infinite = np.isinf(values)
+    row, column = np.argwhere(infinite if infinite.any() else bad)[0]
+    frame, landmark = divmod(int(row), ROWS_PER_FRAME)
+    kinds, indices = frame_layout()
+    where = f"{coordinates[column]} = {values[row, column]:g} at frame {frame} ({kinds[landmark]} {indices[landmark]})"
+    if infinite.any():
+        raise LandmarkFileError(f"{path}: non-finite coordinate: {where}", "non_finite")
+    raise LandmarkFileError(f"{path}: coordinate out of range (|value| > {MAX_ABS_COORDINATE:g}): {where}",
+                            "out_of_range")
+
+
+@functools.cache
+def _layout_codes() -> tuple[np.ndarray, np.ndarray]:
+    """One frame's part codes (index in PART_NAMES) and landmark indices, as int8 and int16."""
+    kinds, indices = frame_layout()
+    return np.array([PART_NAMES.index(kind) for kind in kinds], dtype=np.int8), indices
+
+
+def _part_codes(column: pa.ChunkedArray) -> np.ndarray:
+    """The dictionary-encoded `type` column as part codes (index in PART_NAMES; -1 for an unknown name)."""
+    codes = []
+    for chunk in column.chunks:
+        lookup = np.array([PART_NAMES.index(name) if name in PART_NAMES else -1
+                           for name in chunk.dictionary.to_pylist()], dtype=np.int8)
+        codes.append(lookup[chunk.indices.to_numpy()])
+    return np.concatenate(codes) if codes else np.zeros(0, dtype=np.int8)
 
 
 @functools.cache
@@ -147,21 +210,29 @@ def landmark_table(frame_numbers: np.ndarray, values: np.ndarray) -> pa.Table:
 
 
 def _read_table(path: Path, columns: list[str]) -> pa.Table:
-    """Read only `columns`, opening the file once (its schema is checked from the same handle)."""
+    """Read only `columns` (`type` dictionary-encoded) after checking their types in the file's schema."""
     if not path.is_file():
-        raise LandmarkFileError(f"{path}: file not found")
+        raise LandmarkFileError(f"{path}: file not found", "missing_file")
     try:
-        parquet = pq.ParquetFile(path)
-        missing = [c for c in columns if c not in parquet.schema_arrow.names]
-        if missing:
-            raise LandmarkFileError(f"{path}: missing column(s) {', '.join(missing)}")
+        try:
+            parquet = pq.ParquetFile(path, read_dictionary=["type"])
+        except KeyError:  # pyarrow's answer when the column to read dictionary-encoded is absent
+            raise LandmarkFileError(f"{path}: missing column(s) type", "bad_schema") from None
+        _check_schema(parquet.schema_arrow, columns, path)
         return parquet.read(columns=columns)
     except (pa.ArrowException, OSError) as error:
         raise LandmarkFileError(f"{path}: not a readable parquet file ({error})") from None
 
 
-def _column_as_float(table: pa.Table, column: str, path: Path) -> np.ndarray:
-    array = table.column(column)
-    if not pa.types.is_floating(array.type):
-        raise LandmarkFileError(f"{path}: column {column!r} has type {array.type}, expected a float")
-    return array.to_numpy().astype(np.float32, copy=False)
+def _check_schema(schema: pa.Schema, columns: list[str], path: Path) -> None:
+    """Each of `columns` is in the file with its Kaggle type (`type` may be dictionary-encoded)."""
+    missing = [c for c in columns if c not in schema.names]
+    if missing:
+        raise LandmarkFileError(f"{path}: missing column(s) {', '.join(missing)}", "bad_schema")
+    for column in columns:
+        actual = schema.field(column).type
+        if pa.types.is_dictionary(actual):
+            actual = actual.value_type
+        expected = PARQUET_SCHEMA.field(column).type
+        if actual != expected:
+            raise LandmarkFileError(f"{path}: column {column!r} has type {actual}, expected {expected}", "bad_schema")

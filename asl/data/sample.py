@@ -14,7 +14,6 @@ import functools
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,13 +21,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
 from asl.data.raw import INDEX_COLUMNS, INDEX_FILE, LANDMARK_DIR, SIGN_MAP_FILE, landmark_table
 from asl.data.sign_names import GISLR_SIGNS
 from asl.errors import AslError
+from asl.io import remove_stale_temporaries
 from asl.landmarks import LIP_POINTS, ROWS_PER_FRAME, frame_layout, part_rows
 from asl.params import SampleConfig
+from asl.progress import Progress
 
 SIGN_SALT = 0x5A3F1E  # mixed into each sign's generator, so sign motions do not depend on the dataset seed
 FIRST_FRAMES = (10, 200)  # Kaggle frame numbers do not start at 0
@@ -153,9 +153,10 @@ def generate_sample(out_dir: Path, config: SampleConfig, seed: int) -> None:
         raise AslError(f"seed must be a non-negative integer, got {seed!r}")
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    remove_stale_temporaries(out_dir)
+    work = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")  # asl.io's name: a rerun removes it
     try:
-        work.chmod(0o777 & ~_umask())  # mkdtemp makes a private folder; the dataset is an ordinary one
+        work.mkdir()
         _write_sample(work, config, seed)
         _replace_dir(work, out_dir)
     except BaseException:
@@ -190,7 +191,8 @@ def _write_sample(root: Path, config: SampleConfig, seed: int) -> None:
     motions = {sign: SignMotion.of(sign) for sign in config.signs}
     plan = [(p, sign, rep) for p in participants for sign in config.signs for rep in range(config.repetitions)]
     rows, used_ids = [], set()
-    for participant, sign, rep in tqdm(plan, desc="sample", unit="file"):
+    progress = Progress(len(plan), "sample", "files")
+    for participant, sign, rep in plan:
         rng = np.random.default_rng([seed, 3, participant.index, GISLR_SIGNS.index(sign), rep])
         sequence_id = _unique(int(rng.integers(10**6, 2**32 - 1)), used_ids)
         path = f"{LANDMARK_DIR}/{participant.participant_id}/{sequence_id}.parquet"
@@ -199,6 +201,8 @@ def _write_sample(root: Path, config: SampleConfig, seed: int) -> None:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(_landmark_table(first_frame, values), root / path, **PARQUET_OPTIONS)
         rows.append((path, participant.participant_id, str(sequence_id), sign))
+        progress.update()
+    progress.close()
     index = pd.DataFrame(rows, columns=list(INDEX_COLUMNS))
     index = index.sort_values("sequence_id", kind="stable")  # by id as text, like Kaggle's train.csv
     index.to_csv(root / INDEX_FILE, index=False)
@@ -208,17 +212,12 @@ def _replace_dir(source: Path, target: Path) -> None:
     """Move the finished `source` onto `target`, replacing any old `target` only once the new one is complete."""
     old = None
     if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        old = source.with_name(source.name + ".old")
+        old.mkdir()
         os.replace(target, old / target.name)
     os.replace(source, target)
     if old is not None:
         shutil.rmtree(old)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _unique(value: int, used: set[int]) -> int:

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from asl.data.raw import landmark_table
+from asl.data.raw import landmark_table, validate_landmark_file
 from asl.errors import AslError
-from asl.inference.video import open_video, read_frames
+from asl.inference.video import count_frames, read_frames, video_info
 from asl.io import atomic_path
 from asl.landmarks import HOLISTIC_PARTS, ROWS_PER_FRAME, part_rows
 
@@ -33,6 +33,8 @@ class Extraction:
 
     frame_numbers: np.ndarray  # (T,) index of each frame in the video
     values: np.ndarray  # (T, 543, 3) x, y, z; NaN where a part was not found
+    decoded_frames: int = 0  # frames the video decoded to (all, not only those sampled)
+    declared_frames: int = 0  # frames its container declares
 
 
 def check_model_complexity(model_complexity: int) -> None:
@@ -90,15 +92,16 @@ def extract_video(path: str | Path, frames: int | None = None, model_complexity:
 
     Raises `AslError` when the file is not a readable video or no person is found in any frame.
     """
-    open_video(path).release()  # a missing or unreadable file fails here, before MediaPipe starts
+    declared = video_info(path).frames  # a missing or unreadable file fails here, before MediaPipe starts
+    decoded = count_frames(path) if frames is not None else None
     numbers, values = [], []
     with HolisticExtractor(model_complexity) as extractor:
-        for number, frame in read_frames(path, frames):
+        for number, frame in read_frames(path, frames, decoded):
             numbers.append(number)
             values.append(extractor.process(frame))
     if not values:
         raise AslError(f"{path}: no frame could be decoded")
-    extraction = Extraction(np.array(numbers), np.stack(values))
+    extraction = Extraction(np.array(numbers), np.stack(values), decoded or len(numbers), declared)
     if np.isnan(extraction.values).all():
         raise AslError(f"{path}: no person found in any of its {len(numbers)} frames read")
     return extraction
@@ -111,7 +114,9 @@ def hands_seen(values: np.ndarray) -> np.ndarray:
 
 
 def write_landmarks(extraction: Extraction, path: str | Path) -> Path:
-    """Write an extraction as a parquet file in the Kaggle schema (atomically)."""
+    """Write an extraction as a parquet file in the Kaggle schema (atomically), checked by the landmark validator
+    before it takes its name."""
     with atomic_path(path) as temporary:
         pq.write_table(landmark_table(extraction.frame_numbers, extraction.values), temporary)
+        validate_landmark_file(temporary)
     return Path(path)

@@ -19,6 +19,7 @@ class VideoPrediction:
     path: Path
     predictions: list[SignScore]  # best first
     extraction: Extraction
+    warnings: list[str]  # why the prediction is unsure (thin input, frames that did not decode); [] when sure
 
 
 def predict_video(path: Path, recognizer: SignRecognizer, top: int = 5, frames: int | None = None,
@@ -29,7 +30,11 @@ def predict_video(path: Path, recognizer: SignRecognizer, top: int = 5, frames: 
         predictions = recognizer.predict(extraction.values, top)
     except AslError as error:
         raise AslError(f"{path}: {error}") from None
-    return VideoPrediction(Path(path), predictions, extraction)
+    warnings = recognizer.input_warnings(extraction.values)
+    if extraction.decoded_frames < extraction.declared_frames:
+        warnings.append(f"only {extraction.decoded_frames} of the {extraction.declared_frames} frames its container "
+                        "declares could be decoded (a truncated or damaged file, or a miscounting container)")
+    return VideoPrediction(Path(path), predictions, extraction, warnings)
 
 
 def write_annotated_video(prediction: VideoPrediction, out: Path) -> int:
@@ -66,12 +71,17 @@ def write_annotated_video(prediction: VideoPrediction, out: Path) -> int:
 
 def prediction_record(prediction: VideoPrediction) -> dict:
     """A JSON-ready summary of one video's prediction."""
-    values = prediction.extraction.values
+    return {"video": str(prediction.path),
+            **prediction_fields(prediction.extraction.values, prediction.predictions, prediction.warnings)}
+
+
+def prediction_fields(values: np.ndarray, predictions: list[SignScore], warnings: list[str]) -> dict:
+    """The JSON-ready fields of a prediction from raw landmarks (T, 543, C): frames, predictions, warnings."""
     return {
-        "video": str(prediction.path),
         "frames": int(len(values)),
         "frames_with_hands": int(hands_seen(values).sum()),
-        "predictions": [{"sign": p.sign, "probability": round(p.probability, 6)} for p in prediction.predictions],
+        "predictions": [{"sign": p.sign, "probability": round(p.probability, 6)} for p in predictions],
+        "warnings": warnings,
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from asl.errors import AslError
+from asl.errors import AslError, warn
 
 #: The model file the train stage writes into its checkpoint folder, per framework.
 CHECKPOINT_FILES = {"pytorch": "model.pt", "tensorflow": "model.keras"}
@@ -71,16 +71,21 @@ def find_checkpoint(path: Path) -> Path:
 
 def load_predictor(checkpoint: Path, device: str = "auto") -> Predictor:
     """Restore a predictor from a checkpoint folder or file (by its type: `.keras` is TensorFlow, else PyTorch);
-    on CPU when no GPU is present."""
+    on CPU when no GPU is present. A checkpoint of a training run that did not finish is used with a warning."""
     path = find_checkpoint(checkpoint)
     if path.suffix == ".keras":
         from asl.models.tf.base import load_model_from_checkpoint as load_keras
 
         model, extras = load_keras(path)
-        return Predictor(model, extras["signs"], extras, None, "tensorflow")
-    from asl.models.torch.base import load_model_from_checkpoint
-    from asl.training.torch_trainer import resolve_device
+        predictor = Predictor(model, extras["signs"], extras, None, "tensorflow")
+    else:
+        from asl.models.torch.base import load_model_from_checkpoint
+        from asl.training.torch_trainer import resolve_device
 
-    torch_device = resolve_device(device)
-    model, extras = load_model_from_checkpoint(path, torch_device)
-    return Predictor(model, extras["signs"], extras, torch_device)
+        torch_device = resolve_device(device)
+        model, extras = load_model_from_checkpoint(path, torch_device)
+        predictor = Predictor(model, extras["signs"], extras, torch_device)
+    if extras.get("finished") is False:  # checkpoints written before the flag existed say nothing
+        warn(f"{path}: training did not finish (interrupted); this is its best epoch so far ({extras['epoch']}), "
+             "not a trained model: rerun `dvc repro` (train.resume: true continues the run)")
+    return predictor

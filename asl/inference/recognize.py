@@ -14,6 +14,7 @@ import numpy as np
 from asl.data.preprocess import preprocess_sequence
 from asl.data.raw import COORDINATES
 from asl.errors import AslError
+from asl.inference.extract import hands_seen
 from asl.params import PreprocessConfig, from_mapping
 
 
@@ -34,6 +35,7 @@ class SignRecognizer:
         self.config: PreprocessConfig = from_mapping(PreprocessConfig, params["preprocess"], "preprocess")
         self.coordinates = tuple(params["data"]["coordinates"])
         self._columns = [COORDINATES.index(c) for c in self.coordinates]
+        self.min_frames: int | None = params.get("clean", {}).get("min_frames")  # training dropped fewer usable
 
     @staticmethod
     def set_threads(threads: int) -> None:
@@ -58,6 +60,15 @@ class SignRecognizer:
     def top(self, probabilities: np.ndarray, n: int = 5) -> list[SignScore]:
         order = np.argsort(probabilities)[::-1][:n]
         return [SignScore(self.predictor.signs[i], float(probabilities[i])) for i in order]
+
+    def input_warnings(self, raw: np.ndarray) -> list[str]:
+        """Why a prediction from raw landmarks (T, 543, 3) is unsure: fewer usable frames (a hand in view) than
+        training accepted (`clean.min_frames` of the checkpoint's params)."""
+        usable = int(hands_seen(raw).sum())
+        if self.min_frames is not None and usable < self.min_frames:
+            return [f"only {usable} of {len(raw)} frames show a hand, fewer than the clean.min_frames="
+                    f"{self.min_frames} that training required: the prediction is unsure"]
+        return []
 
     def predict(self, raw: np.ndarray, n: int = 5) -> list[SignScore]:
         """The `n` most likely signs for raw landmarks (T, 543, 3)."""

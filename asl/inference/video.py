@@ -61,13 +61,16 @@ def sample_indices(total: int, target: int | None) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, total - 1, target)).astype(int))
 
 
-def read_frames(path: str | Path, frames: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+def read_frames(path: str | Path, frames: int | None = None, total: int | None = None
+                ) -> Iterator[tuple[int, np.ndarray]]:
     """(frame index, BGR frame) of every frame, or of `frames` evenly sampled ones, in order.
 
     Frames are decoded in sequence (seeking is unreliable in many codecs); skipped ones are only grabbed. Sampling
-    counts the frames first: the container's figure is often wrong (164 for a video of 91 frames here).
+    counts the frames first (`total`, when the caller has counted them): the container's figure is often wrong
+    (164 for a video of 91 frames here).
     """
-    total = count_frames(path) if frames is not None else None
+    if frames is not None and total is None:
+        total = count_frames(path)
     capture = open_video(path)
     try:
         wanted = set(sample_indices(total, frames).tolist()) if total is not None else None

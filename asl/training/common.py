@@ -27,5 +27,9 @@ def epoch_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, fl
 
 
 def checkpoint_extras(params: Params, data: TrainingData, epoch: int, metrics: dict) -> dict:
-    """What inference needs besides the weights: sign names, preprocessing and coordinates; and the run's params."""
-    return {"signs": data.signs, "epoch": epoch, "valid_metrics": metrics, "params": dataclasses.asdict(params)}
+    """What inference needs besides the weights: sign names, preprocessing and coordinates; and the run's params.
+
+    `finished` stays False until the run ends (`mark_checkpoint_finished`), so a killed run's best-so-far checkpoint
+    is never mistaken for a trained model."""
+    return {"signs": data.signs, "epoch": epoch, "valid_metrics": metrics, "params": dataclasses.asdict(params),
+            "finished": False}

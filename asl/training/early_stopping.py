@@ -35,3 +35,9 @@ class EarlyStopping:
     @property
     def should_stop(self) -> bool:
         return self.epochs_without_improvement >= self.config.patience
+
+    def state_dict(self) -> dict:
+        return {"best": self.best, "epochs_without_improvement": self.epochs_without_improvement}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best, self.epochs_without_improvement = state["best"], state["epochs_without_improvement"]

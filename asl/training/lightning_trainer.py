@@ -17,8 +17,9 @@ import torch
 
 from asl.data.dataset import LandmarkDataset
 from asl.models.config import InputShape
-from asl.models.torch.base import BaseModel
+from asl.models.torch.base import BaseModel, mark_checkpoint_finished
 from asl.params import Params
+from asl.progress import on_terminal
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
@@ -91,9 +92,11 @@ def accelerator(device: torch.device) -> tuple[str, list[int] | int]:
 
 
 def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: Path,
-          tensorboard_dir: Path, on_epoch_end: Callable[[int, dict], None] | None = None
-          ) -> dict[str, float | int | str]:
-    """Train the selected model through Lightning; save the best epoch's checkpoint; return the run's summary."""
+          tensorboard_dir: Path, on_epoch_end: Callable[[int, dict], None] | None = None,
+          state_dir: Path | None = None) -> dict[str, float | int | str]:
+    """Train the selected model through Lightning; save the best epoch's checkpoint; return the run's summary.
+
+    No training state is saved (`state_dir` is unused): `check_selection` refuses `train.resume` here."""
     seed_everything(params.seed)
     kind, devices = accelerator(resolve_device(params.train.device))
     model = build_model(params, InputShape(*data.values.shape[1:]), len(data.signs))
@@ -110,7 +113,8 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     trainer = lightning.Trainer(
         max_epochs=1 if params.train.fast_dev_run else params.train.epochs, accelerator=kind, devices=devices,
         logger=False, enable_checkpointing=False, enable_model_summary=False, num_sanity_val_steps=0,
-        limit_train_batches=batches, limit_val_batches=batches)
+        limit_train_batches=batches, limit_val_batches=batches, enable_progress_bar=on_terminal())
     trainer.fit(task, train_loader, valid_loader)
+    mark_checkpoint_finished(checkpoint_path)
     logger.close(task.summary)
     return task.summary

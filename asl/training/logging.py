@@ -7,6 +7,7 @@ TensorFlow when it is installed), so a run of either framework imports only its 
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import time
@@ -30,6 +31,10 @@ class EpochLogger:
         except SCMError as error:  # dvclive 3 reads HEAD and fails in a repository without any commit
             raise AslError(f"dvclive cannot log to {live_dir} in this git repository ({error}): commit once "
                            "(git add -A && git commit -m start) and run again") from None
+        # dvclive opens the DVC repository (and through scmrepo, dulwich's pack files) and never closes it; left
+        # open, dulwich's destructors run at interpreter shutdown and print `ImportError: sys.meta_path is None`
+        # tracebacks. Closed at exit too, so that a run that fails midway is just as quiet.
+        atexit.register(self._close_repository)
         tensorboard_dir = Path(tensorboard_dir)
         tensorboard_dir.mkdir(parents=True, exist_ok=True)
         name = f"events.out.tfevents.{time.time():.0f}.{socket.gethostname()}.{os.getpid()}.0"
@@ -60,3 +65,9 @@ class EpochLogger:
         self.live.make_summary()
         self.live.end()
         self.tensorboard.close()
+        self._close_repository()
+
+    def _close_repository(self) -> None:
+        repository, self.live._dvc_repo = self.live._dvc_repo, None
+        if repository is not None:
+            repository.close()

@@ -20,6 +20,10 @@ def check_selection(params: Params) -> None:
     entry = get_model_entry(params.framework, params.model)
     entry.build_config(params.model_settings())
     check_methods(params.augment.methods)
+    if params.train.resume and (params.framework != "pytorch" or uses_lightning(params)):
+        trainer = "TensorFlow" if params.framework != "pytorch" else "PyTorch Lightning"
+        raise AslError(f"train.resume: true works with the native PyTorch trainer only, not {trainer} "
+                       f"({params.framework} {params.model}); set train.resume: false")
 
 
 def uses_lightning(params: Params) -> bool:
@@ -29,10 +33,12 @@ def uses_lightning(params: Params) -> bool:
 
 
 def train_model(params: Params, data: ProcessedData, checkpoint_dir: Path, live_dir: Path,
-                tensorboard_dir: Path, on_epoch_end: Callable[[int, dict], None] | None = None) -> dict:
+                tensorboard_dir: Path, on_epoch_end: Callable[[int, dict], None] | None = None,
+                state_dir: Path | None = None) -> dict:
     """Train the selected model; its best checkpoint goes to `checkpoint_dir` (see `asl.inference.predictor`).
 
-    `on_epoch_end(epoch, valid_metrics)` is called after every epoch (the tuner reports through it).
+    `on_epoch_end(epoch, valid_metrics)` is called after every epoch (the tuner reports through it); the native
+    PyTorch trainer keeps its resumable state in `state_dir` (`asl.training.state`).
     """
     check_selection(params)
     rows = {name: np.flatnonzero(data.split == name) for name in ("train", "valid")}
@@ -47,5 +53,5 @@ def train_model(params: Params, data: ProcessedData, checkpoint_dir: Path, live_
         from asl.training.tf_trainer import TrainingData, train
     training_data = TrainingData(data.values, data.labels, rows["train"], rows["valid"], data.signs)
     summary = train(params, training_data, checkpoint_dir / CHECKPOINT_FILES[params.framework], live_dir,
-                    tensorboard_dir, on_epoch_end)
+                    tensorboard_dir, on_epoch_end, state_dir)
     return {**summary, "split_strategy": params.split.strategy}

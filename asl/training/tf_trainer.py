@@ -13,14 +13,14 @@ from typing import Callable
 import keras
 import numpy as np
 import tensorflow as tf
-from tqdm import tqdm
 
 from asl.data.preprocess import to_model_input
 from asl.data.tf_data import LandmarkBatches
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
-from asl.models.tf.base import CompiledModel, TFModel
+from asl.models.tf.base import CompiledModel, TFModel, mark_checkpoint_finished
 from asl.params import Params
+from asl.progress import Progress
 from asl.training.callbacks import scheduled_augment_probability, scheduled_dropout
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
@@ -53,8 +53,10 @@ def make_train_step(model: TFModel, optimizer: keras.optimizers.Optimizer) -> Ca
 
 def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: Path,
           tensorboard_dir: Path, on_epoch_end: Callable[[int, dict], None] | None = None,
-          ) -> dict[str, float | int | str]:
+          state_dir: Path | None = None) -> dict[str, float | int | str]:
     """Train the selected model; save the best epoch's checkpoint (.keras + extras.json); return the summary.
+
+    No training state is saved (`state_dir` is unused): `check_selection` refuses `train.resume` here.
 
     `on_epoch_end(epoch, valid_metrics)` runs after each epoch's checkpoint is saved.
     """
@@ -92,16 +94,20 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
         if stopper.should_stop:
             break
     summary["epochs_run"] = epoch + 1
+    mark_checkpoint_finished(checkpoint_path)
     logger.close(summary)
     return summary
 
 
 def train_epoch(step: Callable, dataset: tf.data.Dataset, batches: int, epoch: int) -> dict[str, float | None]:
     labels, probabilities = [], []
-    for (values, mask), y in tqdm(dataset, total=batches, desc=f"epoch {epoch}", leave=False):
+    progress = Progress(batches, f"epoch {epoch}", "batches", leave=False)
+    for (values, mask), y in dataset:
         _, logits = step(values, mask, y)
         labels.append(y.numpy())
         probabilities.append(tf.nn.softmax(logits, axis=1).numpy())
+        progress.update()
+    progress.close()
     return epoch_metrics(np.concatenate(labels), np.concatenate(probabilities))
 
 

@@ -14,12 +14,15 @@ from asl.data.dataset import LandmarkDataset
 from asl.data.preprocess import to_model_input
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
-from asl.models.torch.base import BaseModel, FrozenModel
+from asl.models.torch.base import BaseModel, FrozenModel, mark_checkpoint_finished
 from asl.params import Params
+from asl.progress import Progress
 from asl.training.callbacks import scheduled_augment_probability, scheduled_dropout
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
+from asl.training.state import (STATE_FILE, RunRecord, load_state, record_from, restore_random_states, run_identity,
+                                save_state)
 
 
 def resolve_device(setting: str) -> torch.device:
@@ -43,10 +46,12 @@ def build_model(params: Params, input_shape: InputShape, num_classes: int) -> Ba
 
 def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: Path,
           tensorboard_dir: Path, on_epoch_end: Callable[[int, dict], None] | None = None,
-          ) -> dict[str, float | int | str]:
+          state_dir: Path | None = None) -> dict[str, float | int | str]:
     """Train the selected model; save the best epoch's checkpoint; return the run's summary.
 
     `on_epoch_end(epoch, valid_metrics)` runs after each epoch's checkpoint is saved (`asl tune` reports from it).
+    With `state_dir`, the whole training state is saved there after every epoch, and with `train.resume` a saved
+    state of the same run is continued (`asl.training.state`).
     """
     seed_everything(params.seed)
     device = resolve_device(params.train.device)
@@ -56,29 +61,64 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     optimizer, scheduler = model.configure_optimizers()
     stopper = EarlyStopping(params.train.early_stop)
     train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed)
+    generator = torch.Generator().manual_seed(params.seed)
     loader = torch.utils.data.DataLoader(
         train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
-        generator=torch.Generator().manual_seed(params.seed))
+        generator=generator)
     epochs = 1 if params.train.fast_dev_run else params.train.epochs
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     logger = EpochLogger(live_dir, tensorboard_dir)
-    summary: dict[str, float | int | str] = {}
-    for epoch in range(epochs):
+    state_path = Path(state_dir) / STATE_FILE if state_dir is not None else None
+    identity = run_identity(params, data.values.shape, data.labels, [data.train_rows, data.valid_rows])
+    trainer = {"model": model, "optimizer": optimizer, "scheduler": scheduler, "stopper": stopper}
+    saved = load_state(state_path, identity) if state_path is not None and params.train.resume else None
+    record = RunRecord() if saved is None else resume(saved, trainer, generator, logger, checkpoint_path)
+    for epoch in range(record.epochs_run, epochs):
+        if stopper.should_stop:
+            break
         apply_callbacks(model, train_set, epoch, params)
         train_metrics = train_epoch(model, loader, optimizer, device, max_batches, epoch)
         valid_metrics = evaluate_rows(model, data, data.valid_rows, params.train.batch_size, device, max_batches)
-        logger.log_epoch(epoch, {"train": train_metrics, "valid": valid_metrics}, scheduler.get_last_lr()[0])
+        metrics = {"train": train_metrics, "valid": valid_metrics}
+        logger.log_epoch(epoch, metrics, scheduler.get_last_lr()[0])
+        record.history.append((epoch, metrics, scheduler.get_last_lr()[0]))
         if stopper.update(valid_metrics[params.train.early_stop.metric]):
-            summary = {"best_epoch": epoch, **{f"best_valid_{k}": v for k, v in valid_metrics.items()}}
-            model.save_checkpoint(checkpoint_path, checkpoint_extras(params, data, epoch, valid_metrics))
+            record.summary = {"best_epoch": epoch, **{f"best_valid_{k}": v for k, v in valid_metrics.items()}}
+            extras = checkpoint_extras(params, data, epoch, valid_metrics)
+            model.save_checkpoint(checkpoint_path, extras)
+            record.best = {"state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                           "extras": extras}
         if on_epoch_end is not None:
             on_epoch_end(epoch, valid_metrics)
         scheduler.step()
-        if stopper.should_stop:
-            break
-    summary["epochs_run"] = epoch + 1
+        record.epochs_run = epoch + 1
+        if state_path is not None:
+            save_state(state_path, identity, epoch, trainer, record, generator)
+    mark_checkpoint_finished(checkpoint_path)
+    if state_path is not None:
+        save_state(state_path, identity, record.epochs_run - 1, trainer, record, generator, finished=True)
+    summary = {**record.summary, "epochs_run": record.epochs_run}
     logger.close(summary)
     return summary
+
+
+def resume(state: dict, trainer: dict, generator: torch.Generator, logger: EpochLogger,
+           checkpoint_path: Path) -> RunRecord:
+    """Continue from a saved state: weights, optimizer, scheduler, early stopping and random states, the logged
+    history (written again: DVC deletes the logs before the stage runs) and the best checkpoint so far."""
+    for name, part in trainer.items():
+        part.load_state_dict(state[name])
+    record = record_from(state)
+    for epoch, metrics, learning_rate in record.history:
+        logger.log_epoch(epoch, metrics, learning_rate)
+    if record.best is not None:
+        best = type(trainer["model"]).restore(trainer["model"].config, trainer["model"].input_shape,
+                                              trainer["model"].num_classes)
+        best.load_state_dict(record.best["state_dict"])
+        best.save_checkpoint(checkpoint_path, record.best["extras"])
+    restore_random_states(state["random"], generator)  # last: building the best model above draws random numbers
+    tqdm.write(f"resuming after epoch {state['epoch']} from the saved training state")
+    return record
 
 
 def apply_callbacks(model: BaseModel, dataset: LandmarkDataset, epoch: int, params: Params) -> None:
@@ -95,12 +135,15 @@ def train_epoch(model: BaseModel, loader: torch.utils.data.DataLoader, optimizer
                 device: torch.device, max_batches: int | None, epoch: int) -> dict[str, float | None]:
     labels, probabilities = [], []
     batches = min(len(loader), max_batches or len(loader))
-    for step, (x, mask, y) in enumerate(tqdm(loader, total=batches, desc=f"epoch {epoch}", leave=False)):
+    progress = Progress(batches, f"epoch {epoch}", "batches", leave=False)
+    for step, (x, mask, y) in enumerate(loader):
         if step == batches:
             break
         _, logits = model.training_step(x.to(device), mask.to(device), y.to(device), optimizer)
         labels.append(y.numpy())
         probabilities.append(torch.softmax(logits, dim=1).cpu().numpy())
+        progress.update()
+    progress.close()
     return epoch_metrics(np.concatenate(labels), np.concatenate(probabilities))
 
 

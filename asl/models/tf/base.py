@@ -147,6 +147,12 @@ class CompiledModel:
             tf.TensorSpec((None, shape.frames), tf.bool)])
 
 
+def mark_checkpoint_finished(path: str | Path) -> None:
+    """Record in the extras beside a checkpoint that its training run ended (not killed midway)."""
+    extras_path = Path(path).parent / EXTRAS_FILE
+    write_json({**json.loads(extras_path.read_text()), "finished": True}, extras_path)
+
+
 def load_model_from_checkpoint(path: str | Path) -> tuple[TFModel, dict]:
     """Reload a saved `.keras` model and the extras beside it."""
     path = Path(path)

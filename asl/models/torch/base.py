@@ -83,6 +83,14 @@ class BaseModel(nn.Module):
             torch.save(checkpoint, temporary)
 
 
+def mark_checkpoint_finished(path: str | Path) -> None:
+    """Record in a checkpoint's extras that its training run ended (not killed midway)."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    checkpoint["extra"]["finished"] = True
+    with atomic_path(path) as temporary:
+        torch.save(checkpoint, temporary)
+
+
 def load_model_from_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[BaseModel, dict]:
     """Rebuild a saved model by its checkpoint alone; returns the model (eval mode) and the checkpoint's extras."""
     path = Path(path)
