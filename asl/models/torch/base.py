@@ -153,6 +153,13 @@ def flatten_frames(x: torch.Tensor) -> torch.Tensor:
     return x.flatten(start_dim=2)
 
 
+def key_padding(mask: torch.Tensor) -> torch.Tensor:
+    """Attention's key padding mask (True = ignore) from a frame mask (B, T). A row with no observed frame masks
+    nothing: with every key masked, attention's softmax is 0/0 and its NaN would reach the logits (the pooling that
+    follows ignores that row's frames anyway)."""
+    return ~mask & mask.any(dim=1, keepdim=True)
+
+
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean over time of (B, T, D) where mask (B, T) is True; an all-False row gives zeros."""
     weights = mask.unsqueeze(-1).to(values.dtype)  # (B, T, 1)
