@@ -114,8 +114,9 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class DropoutScheduleConfig:
+    """Each dropout grows from its configured rate (models.<model>) by `factor` every `interval` epochs."""
+
     enabled: bool
-    initial_rate: float
     factor: float
     max_rate: float
     interval: int

@@ -21,7 +21,7 @@ from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
 from asl.models.tf.base import CompiledModel, TFModel
 from asl.params import Params
-from asl.training.callbacks import scheduled_augment_probability, scheduled_dropout
+from asl.training.callbacks import dropout_schedule, scheduled_augment_probability
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
@@ -69,13 +69,12 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     stopper = EarlyStopping(params.train.early_stop)
     logger = EpochLogger(live_dir, tensorboard_dir)
     summary: dict[str, float | int | str] = {}
-    step, rate = None, None
+    step, rates = None, None
     for epoch in range(epochs):
-        new_rate = scheduled_dropout(epoch, params.callbacks.dropout)
-        if step is None or new_rate != rate:
-            if new_rate is not None:
-                model.set_dropout(new_rate)
-            step, rate = make_train_step(model, optimizer), new_rate
+        rate_for = dropout_schedule(epoch, params.callbacks.dropout)
+        new_rates = model.schedule_dropout(rate_for) if rate_for is not None else rates
+        if step is None or new_rates != rates:
+            step, rates = make_train_step(model, optimizer), new_rates
         batches.probability = scheduled_augment_probability(epoch, params.augment.probability,
                                                             params.callbacks.augmentation)
         learning_rate = float(optimizer.learning_rate)  # this epoch's rate, before its steps

@@ -16,7 +16,7 @@ from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
 from asl.models.torch.base import BaseModel, FrozenModel
 from asl.params import Params
-from asl.training.callbacks import scheduled_augment_probability, scheduled_dropout
+from asl.training.callbacks import dropout_schedule, scheduled_augment_probability
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
@@ -83,9 +83,9 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
 
 def apply_callbacks(model: BaseModel, dataset: LandmarkDataset, epoch: int, params: Params) -> None:
     """Dynamic dropout and dynamic augmentation for this epoch."""
-    rate = scheduled_dropout(epoch, params.callbacks.dropout)
-    if rate is not None:
-        model.set_dropout(rate)
+    rate_for = dropout_schedule(epoch, params.callbacks.dropout)
+    if rate_for is not None:
+        model.schedule_dropout(rate_for)
     dataset.epoch = epoch
     dataset.probability = scheduled_augment_probability(epoch, params.augment.probability,
                                                         params.callbacks.augmentation)
