@@ -78,17 +78,36 @@ def _mirror_pose_points() -> np.ndarray:
     return np.array([order[counterpart[point]] for point in POSE_POINTS])
 
 
+def lip_counterparts() -> dict[int, int]:
+    """The mirror counterpart of each lip point (face-mesh index), from MediaPipe's face-mesh symmetry.
+
+    FACEMESH_LIPS (LIP_CONNECTIONS) lists four paths from one mouth corner to the other (outer lower, outer upper,
+    inner lower, inner upper); the mesh is symmetric, so a path's i-th point from one corner is the mirror image of
+    its i-th point from the other (61 ↔ 291, 185 ↔ 409, ...; the mid-line points 0, 13, 14, 17 are their own).
+    """
+    paths: list[list[int]] = []
+    for start, end in LIP_CONNECTIONS:
+        if paths and paths[-1][-1] == start:
+            paths[-1].append(end)
+        else:
+            paths.append([start, end])
+    return {point: counterpart for path in paths for point, counterpart in zip(path, reversed(path))}
+
+
 def mirror_permutation() -> np.ndarray:
     """Positions to gather so that a horizontally mirrored selection keeps left and right in their places.
 
     Mirroring turns the left hand into a right hand: the two hands swap, and so do the pose's left and right
-    points. Lips are symmetric enough that their order is kept (the model sees them as a set of points).
+    points and the lips' left and right points (models read landmarks in a fixed order).
     """
     permutation = np.arange(N_SELECTED)
     left, right = selected_positions("left_hand"), selected_positions("right_hand")
     permutation[left], permutation[right] = right, left
     pose = selected_positions("pose")
     permutation[pose] = pose[_mirror_pose_points()]
+    lips, counterpart = selected_positions("lips"), lip_counterparts()
+    order = {point: i for i, point in enumerate(LIP_POINTS)}
+    permutation[lips] = lips[[order[counterpart[point]] for point in LIP_POINTS]]
     return permutation
 
 

@@ -39,3 +39,31 @@ def test_unknown_part_names_the_valid_ones():
         assert "left_hand" in str(error)
     else:
         raise AssertionError("expected KeyError")
+
+
+def test_mirror_swaps_the_lip_pairs_of_the_face_mesh():
+    permutation = landmarks.mirror_permutation()
+    lips = {point: i for i, point in enumerate(landmarks.LIP_POINTS)}
+    for left, right in [(61, 291), (78, 308), (185, 409), (146, 375), (95, 324), (191, 415)]:
+        assert permutation[lips[left]] == lips[right] and permutation[lips[right]] == lips[left]
+    for middle in (0, 13, 14, 17):
+        assert permutation[lips[middle]] == lips[middle]
+
+
+def test_mirrored_lip_points_land_on_their_counterparts_in_real_recordings(gislr_sample):
+    """On real faces, each lip point's mean position (about the mouth's centre), mirrored, is its counterpart's."""
+    from asl.data.raw import read_landmarks
+
+    rows = landmarks.part_rows("face")[landmarks.LIP_POINTS]
+    centred = []
+    for path in sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet")):
+        lips = read_landmarks(path, ("x", "y")).values[:, rows]  # (T, 40, 2)
+        lips = lips[~np.isnan(lips).any(axis=(1, 2))]
+        centred.append(lips - lips.mean(axis=1, keepdims=True))
+    mean = np.concatenate(centred).mean(axis=0)  # (40, 2)
+    mirrored = mean * [-1.0, 1.0]
+    lip_positions = landmarks.mirror_permutation()[landmarks.selected_positions("lips")]
+    mouth_width = np.linalg.norm(mean[0] - mean[10])  # 61 to 291
+    errors = np.linalg.norm(mirrored[lip_positions] - mean, axis=1)
+    assert errors.max() < 0.1 * mouth_width, errors
+    assert np.linalg.norm(mirrored - mean, axis=1).mean() > 10 * errors.mean()  # keeping the order is far off

@@ -1,7 +1,8 @@
 """Augmentations of one landmark sequence (T, 96, C), from the seed's `augmentations.py`, with its bugs fixed.
 
 Fixed against the seed:
-- `mirror` flips x and also swaps left and right (hands and pose points), so a mirrored left hand is a right hand.
+- `mirror` flips x and also swaps left and right (hands, pose points and lip points), so a mirrored left hand is a
+  right hand.
 - `scaling` and `rotation` act about the body's centre (the mean shoulder midpoint), not about the origin,
   so the signer stays where they were instead of sliding towards the image corner.
 - `frame_dropout` resamples the kept frames back to the sequence's length and always keeps at least one frame.
