@@ -49,6 +49,8 @@ class PreprocessConfig:
     frames: int
     max_gap: int
     chunk_size: int
+    # per-sequence statistics over observed points; a checkpoint trained before the key existed used none
+    normalization: Literal["none", "minmax", "standardize"] = "none"
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,8 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     seed_everything(params.seed)
     kind, devices = accelerator(resolve_device(params.train.device))
     model = build_model(params, InputShape(*data.values.shape[1:]), len(data.signs))
-    train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed)
+    train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed,
+                                params.preprocess.normalization)
     valid_set = LandmarkDataset(data.values, data.labels, data.valid_rows)
     train_loader = torch.utils.data.DataLoader(
         train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,

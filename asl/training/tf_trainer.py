@@ -60,7 +60,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     """
     keras.utils.set_random_seed(params.seed)
     batches = LandmarkBatches(data.values, data.labels, data.train_rows, params.train.batch_size, params.augment,
-                              params.seed)
+                              params.seed, normalization=params.preprocess.normalization)
     epochs = 1 if params.train.fast_dev_run else params.train.epochs
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     steps_per_epoch = min(len(batches), max_batches or len(batches))

@@ -55,7 +55,8 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     model = build_model(params, input_shape, len(data.signs)).to(device)
     optimizer, scheduler = model.configure_optimizers()
     stopper = EarlyStopping(params.train.early_stop)
-    train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed)
+    train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed,
+                                params.preprocess.normalization)
     loader = torch.utils.data.DataLoader(
         train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
         generator=torch.Generator().manual_seed(params.seed))
