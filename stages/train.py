@@ -7,7 +7,7 @@ import typer
 from asl.data.processed import load_processed
 from asl.errors import exit_on_user_error
 from asl.params import load_params
-from asl.training.run import check_selection, train_model
+from asl.training.run import train_model
 
 app = typer.Typer(add_completion=False)
 
@@ -24,7 +24,6 @@ def main(
     tensorboard_dir: Path = typer.Option(..., help="output: TensorBoard logs"),
 ) -> None:
     config = load_params(params)
-    check_selection(config)
     summary = train_model(config, load_processed(values, meta, sign_map), checkpoint, live_dir, tensorboard_dir)
     typer.echo(f"trained {config.model}: {summary}")
 

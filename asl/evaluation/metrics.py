@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 
+from asl.params import METRIC_MODES
+
 #: Metrics logged every epoch for training and validation, and used by early stopping.
-EPOCH_METRICS = ("loss", "accuracy", "f1_macro", "precision_macro", "recall_macro")
+EPOCH_METRICS = tuple(METRIC_MODES)
 
 
 def classification_metrics(labels: np.ndarray, probabilities: np.ndarray, top_k: int = 5) -> dict[str, float | None]:

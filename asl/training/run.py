@@ -1,4 +1,4 @@
-"""Training entry point for the train stage: check the selection, split the data, hand over to a framework."""
+"""Training entry point for the train stage: check the params, split the data, hand over to a framework."""
 
 from __future__ import annotations
 
@@ -7,20 +7,13 @@ from typing import Callable
 
 import numpy as np
 
-from asl.data.augment import check_methods
+from asl.check import check_params
 from asl.data.processed import ProcessedData
 from asl.data.splits import assign_splits
 from asl.errors import AslError
 from asl.inference.predictor import CHECKPOINT_FILES
 from asl.models.registry import get_model_entry
 from asl.params import Params
-
-
-def check_selection(params: Params) -> None:
-    """Fail before any work on an unknown model, a model missing for the framework or bad hyperparameters."""
-    entry = get_model_entry(params.framework, params.model)
-    entry.build_config(params.model_settings())
-    check_methods(params.augment.methods)
 
 
 def uses_lightning(params: Params) -> bool:
@@ -35,7 +28,7 @@ def train_model(params: Params, data: ProcessedData, checkpoint_dir: Path, live_
 
     `on_epoch_end(epoch, valid_metrics)` is called after every epoch (the tuner reports through it).
     """
-    check_selection(params)
+    check_params(params)
     split = assign_splits(data.meta, params.split, params.seed)
     rows = {name: np.flatnonzero(split == name) for name in ("train", "valid")}
     for name, selected in rows.items():

@@ -20,7 +20,8 @@ from asl.data.tf_data import LandmarkBatches
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
 from asl.models.tf.base import CompiledModel, TFModel
-from asl.params import Params
+from asl.check import raise_problems
+from asl.params import Params, range_problems
 from asl.training.callbacks import dropout_schedule, scheduled_augment_probability
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
@@ -58,7 +59,10 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
 
     `on_epoch_end(epoch, valid_metrics)` runs after each epoch's checkpoint is saved.
     """
+    raise_problems(range_problems(params), "params")  # e.g. no epoch to train: say so, not UnboundLocalError
     keras.utils.set_random_seed(params.seed)
+    if params.train.deterministic:
+        tf.config.experimental.enable_op_determinism()  # for the rest of the process: TensorFlow has no way back
     batches = LandmarkBatches(data.values, data.labels, data.train_rows, params.train.batch_size, params.augment,
                               params.seed, normalization=params.preprocess.normalization)
     epochs = 1 if params.train.fast_dev_run else params.train.epochs

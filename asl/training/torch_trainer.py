@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 from typing import Callable
@@ -15,7 +16,8 @@ from asl.data.preprocess import to_model_input
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
 from asl.models.torch.base import BaseModel, FrozenModel
-from asl.params import Params
+from asl.check import raise_problems
+from asl.params import Params, range_problems
 from asl.training.callbacks import dropout_schedule, scheduled_augment_probability
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
@@ -29,10 +31,27 @@ def resolve_device(setting: str) -> torch.device:
     return torch.device(setting)
 
 
-def seed_everything(seed: int) -> None:
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Seed Python, numpy and torch (every device); with `deterministic`, choose deterministic algorithms only.
+
+    Deterministic: `torch.use_deterministic_algorithms` (an op without a deterministic CUDA kernel warns, naming
+    itself), cuDNN without autotuning, and the cuBLAS workspace setting CUDA needs for repeatable matrix products.
+    """
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+    if deterministic:
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"  # read when cuBLAS starts: before the first CUDA product
+        torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    torch.backends.cudnn.deterministic = deterministic
+
+
+def seed_worker(worker: int) -> None:
+    """Seed a loader worker's Python and numpy from the seed torch gave it (derived from the loader's generator)."""
+    seed = torch.initial_seed() % 2**32
+    random.seed(seed)
+    np.random.seed(seed)
 
 
 def build_model(params: Params, input_shape: InputShape, num_classes: int) -> BaseModel:
@@ -48,7 +67,8 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
 
     `on_epoch_end(epoch, valid_metrics)` runs after each epoch's checkpoint is saved (`asl tune` reports from it).
     """
-    seed_everything(params.seed)
+    raise_problems(range_problems(params), "params")  # e.g. no epoch to train: say so, not UnboundLocalError
+    seed_everything(params.seed, params.train.deterministic)
     device = resolve_device(params.train.device)
     tqdm.write(f"training {params.model} on {device}")
     input_shape = InputShape(*data.values.shape[1:])
@@ -59,7 +79,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
                                 params.preprocess.normalization)
     loader = torch.utils.data.DataLoader(
         train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
-        generator=torch.Generator().manual_seed(params.seed))
+        generator=torch.Generator().manual_seed(params.seed), worker_init_fn=seed_worker)
     epochs = 1 if params.train.fast_dev_run else params.train.epochs
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     logger = EpochLogger(live_dir, tensorboard_dir)
