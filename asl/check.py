@@ -33,7 +33,8 @@ def participant_problems(split: SplitConfig, raw_dir: Path) -> list[str]:
         return []
     known = set(read_index(raw_dir)["participant_id"])
     problems = []
-    for key, named in (("valid_participants", split.valid_participants), ("test_participants", split.test_participants)):
+    for key, named in (("valid_participants", split.valid_participants),
+                       ("test_participants", split.test_participants)):
         unknown = [str(p) for p in named if str(p) not in known]
         if unknown:
             problems.append(f"split.{key}: {', '.join(unknown)} not in {raw_dir / INDEX_FILE}")

@@ -114,7 +114,8 @@ AUGMENTATIONS: dict[str, Callable[..., np.ndarray]] = {
     "rotation": rotation,
 }
 #: Former methods that are input steps now, and where they went.
-MOVED_METHODS = {"normalize": "preprocess.normalization: minmax", "standardize": "preprocess.normalization: standardize"}
+MOVED_METHODS = {"normalize": "preprocess.normalization: minmax",
+                 "standardize": "preprocess.normalization: standardize"}
 
 
 def check_methods(methods: list[str]) -> None:

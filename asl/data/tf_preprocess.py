@@ -4,7 +4,8 @@ The GISLR competition's TFLite model took raw landmarks of one sequence, so the 
 it (hoyso48's Keras `Preprocess` layer). This layer computes exactly what the numpy definition computes, with
 ops TFLite has: select the 96 landmarks, fill hand gaps of at most `max_gap` frames (edges from the nearest
 observed frame), drop frames without a hand, resize to `frames` (shorter: linear interpolation, longer: pooled
-over equal windows), normalise (`normalization`) and turn NaN into a frame mask. Tests check it against the numpy definition on real files.
+over equal windows), normalise (`normalization`) and turn NaN into a frame mask. Tests check it against the
+numpy definition on real files.
 A sequence without any hand (where the numpy definition raises) gives an all-padding input.
 """
 
