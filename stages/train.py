@@ -4,6 +4,7 @@ from pathlib import Path
 
 import typer
 
+from asl.check import check_params
 from asl.data.processed import load_processed
 from asl.errors import exit_on_user_error
 from asl.params import load_params
@@ -24,6 +25,7 @@ def main(
     tensorboard_dir: Path = typer.Option(..., help="output: TensorBoard logs"),
 ) -> None:
     config = load_params(params)
+    check_params(config, where=str(params))  # before reading any data
     summary = train_model(config, load_processed(values, meta, sign_map), checkpoint, live_dir, tensorboard_dir)
     typer.echo(f"trained {config.model}: {summary}")
 
