@@ -72,23 +72,41 @@ HAND_POSITIONS: np.ndarray = np.concatenate([selected_positions("left_hand"), se
 
 
 def _mirror_pose_points() -> np.ndarray:
-    """For each selected pose point, the position of its left/right counterpart (MediaPipe: odd = left, even = right)."""
-    counterpart = {point: point + 1 if point % 2 else point - 1 for point in POSE_POINTS}
+    """For each selected pose point, the position of its left/right counterpart."""
     order = {point: i for i, point in enumerate(POSE_POINTS)}
-    return np.array([order[counterpart[point]] for point in POSE_POINTS])
+    return np.array([order[_pose_counterpart(point)] for point in POSE_POINTS])
+
+
+def lip_counterparts() -> dict[int, int]:
+    """The mirror counterpart of each lip point (face-mesh index), from MediaPipe's face-mesh symmetry.
+
+    FACEMESH_LIPS (LIP_CONNECTIONS) lists four paths from one mouth corner to the other (outer lower, outer upper,
+    inner lower, inner upper); the mesh is symmetric, so a path's i-th point from one corner is the mirror image of
+    its i-th point from the other (61 ↔ 291, 185 ↔ 409, ...; the mid-line points 0, 13, 14, 17 are their own).
+    """
+    paths: list[list[int]] = []
+    for start, end in LIP_CONNECTIONS:
+        if paths and paths[-1][-1] == start:
+            paths[-1].append(end)
+        else:
+            paths.append([start, end])
+    return {point: counterpart for path in paths for point, counterpart in zip(path, reversed(path))}
 
 
 def mirror_permutation() -> np.ndarray:
     """Positions to gather so that a horizontally mirrored selection keeps left and right in their places.
 
     Mirroring turns the left hand into a right hand: the two hands swap, and so do the pose's left and right
-    points. Lips are symmetric enough that their order is kept (the model sees them as a set of points).
+    points and the lips' left and right points (models read landmarks in a fixed order).
     """
     permutation = np.arange(N_SELECTED)
     left, right = selected_positions("left_hand"), selected_positions("right_hand")
     permutation[left], permutation[right] = right, left
     pose = selected_positions("pose")
     permutation[pose] = pose[_mirror_pose_points()]
+    lips, counterpart = selected_positions("lips"), lip_counterparts()
+    order = {point: i for i, point in enumerate(LIP_POINTS)}
+    permutation[lips] = lips[[order[counterpart[point]] for point in LIP_POINTS]]
     return permutation
 
 
@@ -125,28 +143,6 @@ def selected_connections() -> dict[str, np.ndarray]:
     return {part: selected_positions(part)[np.array(pairs)] for part, pairs in edges.items()}
 
 
-def lip_mirror_pairs() -> dict[int, int]:
-    """Each lip point of the face mesh and its left/right counterpart, derived from `LIP_CONNECTIONS`.
-
-    The outline is four chains from one mouth corner to the other (outer and inner lip, upper and lower), each
-    listed from the corner that only starts edges to the corner that only ends them; the point i steps from one
-    corner pairs with the point i steps from the other (the middle point is its own counterpart).
-    """
-    starts, ends = {a for a, _ in LIP_CONNECTIONS}, {b for _, b in LIP_CONNECTIONS}
-    following: dict[int, list[int]] = {}
-    for a, b in LIP_CONNECTIONS:
-        following.setdefault(a, []).append(b)
-    pairs = {}
-    for corner in sorted(starts - ends):
-        for step in following[corner]:
-            chain = [corner, step]
-            while chain[-1] in following:
-                (step,) = following[chain[-1]]
-                chain.append(step)
-            pairs.update(zip(chain, reversed(chain)))
-    return pairs
-
-
 def _pose_counterpart(point: int) -> int:
     """MediaPipe Pose: 0 is the nose, 1-3 the left eye and 4-6 the right eye, then left/right pairs (odd = left)."""
     if point == 0:
@@ -166,6 +162,6 @@ def holistic_mirror_permutation() -> np.ndarray:
     pose = part_rows("pose")
     permutation[pose] = pose[[_pose_counterpart(point) for point in range(len(pose))]]
     face = part_rows("face")
-    for point, counterpart in lip_mirror_pairs().items():
+    for point, counterpart in lip_counterparts().items():
         permutation[face[point]] = face[counterpart]
     return permutation

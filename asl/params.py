@@ -49,6 +49,8 @@ class PreprocessConfig:
     frames: int
     max_gap: int
     chunk_size: int
+    # per-sequence statistics over observed points; a checkpoint trained before the key existed used none
+    normalization: Literal["none", "minmax", "standardize"] = "none"
 
 
 @dataclass(frozen=True)
@@ -113,12 +115,14 @@ class TrainConfig:
     early_stop: EarlyStopConfig
     engine: Literal["native", "lightning"] = "native"  # lightning: the same training through PyTorch Lightning
     resume: bool = False  # continue an interrupted run from its saved state (native PyTorch trainer only)
+    deterministic: bool = True  # deterministic algorithms (GPU included): a rerun on a device repeats its metrics
 
 
 @dataclass(frozen=True)
 class DropoutScheduleConfig:
+    """Each dropout grows from its configured rate (models.<model>) by `factor` every `interval` epochs."""
+
     enabled: bool
-    initial_rate: float
     factor: float
     max_rate: float
     interval: int
@@ -276,3 +280,76 @@ def convert(hint: Any, value: Any, key: str) -> Any:
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
+
+
+#: The validation metrics logged every epoch that early stopping can watch, and the direction each improves in.
+METRIC_MODES = {"loss": "min", "accuracy": "max", "f1_macro": "max", "precision_macro": "max", "recall_macro": "max"}
+
+
+def range_problems(params: Params) -> list[str]:
+    """Every value of `params` outside its valid range, one message per problem naming the key (empty: all valid).
+
+    Types and choices are checked by `load_params`; this checks what a type cannot say: counts, probabilities,
+    rates and settings that contradict each other. The selected model's entry is checked by key name: every
+    `learning_rate` must be > 0, every `*dropout*` or `drop_rate` a probability, every `weight_decay` >= 0.
+    """
+    train, augment, schedules = params.train, params.augment, params.callbacks
+    at_least = {
+        "train.epochs": (train.epochs, 1), "train.batch_size": (train.batch_size, 1),
+        "train.fast_dev_batches": (train.fast_dev_batches, 1), "train.num_workers": (train.num_workers, 0),
+        "train.early_stop.patience": (train.early_stop.patience, 1),
+        "evaluate.batch_size": (params.evaluate.batch_size, 1), "evaluate.top_k": (params.evaluate.top_k, 1),
+        "data.workers": (params.data.workers, 1), "preprocess.frames": (params.preprocess.frames, 1),
+        "preprocess.max_gap": (params.preprocess.max_gap, 0),
+        "preprocess.chunk_size": (params.preprocess.chunk_size, 1),
+        "clean.min_frames": (params.clean.min_frames, 0),
+        "clean.max_consecutive_missing": (params.clean.max_consecutive_missing, 0),
+        "callbacks.dropout.interval": (schedules.dropout.interval, 1),
+        "callbacks.augmentation.interval": (schedules.augmentation.interval, 1),
+        "train.early_stop.tolerance": (train.early_stop.tolerance, 0),
+        "augment.shift.max_shift": (augment.shift.max_shift, 0),
+        "augment.rotation.max_angle": (augment.rotation.max_angle, 0),
+    }
+    problems = [f"{key} must be at least {low}, got {value}" for key, (value, low) in at_least.items() if value < low]
+    probabilities = {
+        "augment.probability": augment.probability, "augment.frame_dropout.rate": augment.frame_dropout.rate,
+        "callbacks.dropout.max_rate": schedules.dropout.max_rate,
+        "callbacks.augmentation.max_probability": schedules.augmentation.max_probability,
+    }  # split sizes: asl.data.splits.split_problems
+    problems += [f"{key} must be a probability in [0, 1], got {value}" for key, value in probabilities.items()
+                 if not 0 <= value <= 1]
+    positive = {"callbacks.dropout.factor": schedules.dropout.factor,
+                "callbacks.augmentation.factor": schedules.augmentation.factor,
+                "augment.scaling.min_scale": augment.scaling.min_scale}
+    problems += [f"{key} must be > 0, got {value}" for key, value in positive.items() if not value > 0]
+    if augment.scaling.min_scale > augment.scaling.max_scale:
+        problems.append(f"augment.scaling.min_scale ({augment.scaling.min_scale}) must not exceed max_scale "
+                        f"({augment.scaling.max_scale})")
+    stop = train.early_stop
+    if stop.metric not in METRIC_MODES:
+        problems.append(f"train.early_stop.metric {stop.metric!r} is not a validation metric; "
+                        f"choose from {', '.join(METRIC_MODES)}")
+    elif METRIC_MODES[stop.metric] != stop.mode:
+        problems.append(f"train.early_stop.mode is {stop.mode!r} but {stop.metric} improves towards "
+                        f"{METRIC_MODES[stop.metric]!r}: set mode: {METRIC_MODES[stop.metric]}")
+    return problems + model_range_problems(params.model_settings(), f"models.{params.model}")
+
+
+def model_range_problems(settings: Any, prefix: str) -> list[str]:
+    """Range problems of a model's entry, found by key name at any depth (see `range_problems`)."""
+    if not isinstance(settings, dict):
+        return []
+    problems = []
+    for name, value in settings.items():
+        key = f"{prefix}.{name}"
+        if isinstance(value, dict):
+            problems += model_range_problems(value, key)
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue  # a wrong type is the model config's to report
+        elif name == "learning_rate" and not value > 0:
+            problems.append(f"{key} must be > 0, got {value}")
+        elif ("dropout" in name or name == "drop_rate") and not 0 <= value <= 1:
+            problems.append(f"{key} must be a probability in [0, 1], got {value}")
+        elif name == "weight_decay" and value < 0:
+            problems.append(f"{key} must be at least 0, got {value}")
+    return problems

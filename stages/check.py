@@ -1,25 +1,28 @@
-"""Stage `check`: validate params.yaml and the model selection before any other stage does work."""
+"""Stage `check`: validate params.yaml (every problem at once) before any other stage does work.
+
+Every other stage depends on its output, so a bad value stops `dvc repro` here, before any output is removed.
+"""
 
 from pathlib import Path
 
 import typer
 
-from asl.data.splits import split_problems
-from asl.errors import AslError, exit_on_user_error
+from asl.check import check_params
+from asl.errors import exit_on_user_error
+from asl.io import atomic_path
 from asl.params import load_params
-from asl.training.run import check_selection
 
 app = typer.Typer(add_completion=False)
 
 
 @app.command()
 @exit_on_user_error
-def main(params: Path = typer.Option(Path("params.yaml"))) -> None:
+def main(params: Path = typer.Option(Path("params.yaml")),
+         out: Path = typer.Option(..., help="output: written only when the params are valid")) -> None:
     config = load_params(params)
-    check_selection(config)
-    problems = split_problems(config.split)
-    if problems:
-        raise AslError(f"{params}: " + "; ".join(problems))
+    check_params(config, Path(config.data.raw_dir), str(params))
+    with atomic_path(out) as temporary:
+        temporary.write_text("params checked\n")  # the same text every time: stages downstream do not rerun for it
     typer.echo(f"{params}: ok ({config.framework} {config.model})")
 
 

@@ -5,10 +5,11 @@ from typing import Optional
 
 import typer
 
+from asl.check import check_params
 from asl.data.processed import load_processed
 from asl.errors import AslError, exit_on_user_error
 from asl.params import load_params
-from asl.training.run import check_selection, train_model
+from asl.training.run import train_model
 
 app = typer.Typer(add_completion=False)
 
@@ -28,7 +29,7 @@ def main(
                                              "(kept by DVC between runs: train.resume: true continues from it)"),
 ) -> None:
     config = load_params(params)
-    check_selection(config)
+    check_params(config, where=str(params))  # before reading any data
     if state_dir is None and config.train.resume:
         raise AslError("train.resume: true needs --state-dir, the folder of the saved training state")
     if state_dir is not None:

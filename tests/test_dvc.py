@@ -69,6 +69,14 @@ def test_repro_then_a_new_model_reruns_only_train_evaluate_report(scratch_reposi
     assert {"accuracy_ci95_low", "accuracy_ci95_high", "mirrored", "lips_missing"} <= set(header)
     assert "LSTMPredictor" in shown.stdout
 
+    # A bad value stops in `check`, before DVC removes train's outputs.
+    checkpoint = scratch_repository / "models" / "best" / "model.pt"
+    assert checkpoint.is_file()
+    bad = run([*dvc, "exp", "run", "-S", "train.epochs=0"], scratch_repository)
+    assert bad.returncode != 0 and stages_run(bad.stdout) == ["check"]
+    assert "train.epochs must be at least 1, got 0" in bad.stdout + bad.stderr
+    assert checkpoint.is_file()
+
 
 def test_fold_experiments_and_their_cross_validation_summary(scratch_repository):
     dvc = [sys.executable, "-m", "dvc", "exp", "run", "-S", "split.strategy=group_kfold", "-S", "split.folds=2"]

@@ -1,11 +1,14 @@
 """Augmentations of one landmark sequence (T, 96, C), from the seed's `augmentations.py`, with its bugs fixed.
 
 Fixed against the seed:
-- `mirror` flips x and also swaps left and right (hands and pose points), so a mirrored left hand is a right hand.
+- `mirror` flips x and also swaps left and right (hands, pose points and lip points), so a mirrored left hand is a
+  right hand.
 - `scaling` and `rotation` act about the body's centre (the mean shoulder midpoint), not about the origin,
   so the signer stays where they were instead of sliding towards the image corner.
 - `frame_dropout` resamples the kept frames back to the sequence's length and always keeps at least one frame.
-- `normalize` and `standardize` (TODOs in the seed) are implemented, with statistics that ignore missing points.
+- The seed's `normalize` and `standardize` (TODOs there) are not augmentations: normalisation is a deterministic
+  input step (`preprocess.normalization`, asl.data.preprocess.normalize), the same in training and inference.
+  Augmentations only perturb.
 
 Missing landmarks are NaN and stay NaN at the same place (mirror moves them with their landmark; frame
 dropout resamples them in time). Every function returns a new array of the input's dtype.
@@ -17,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from asl.data.preprocess import resize_frames, to_model_input
+from asl.data.preprocess import MIRROR_AXIS, resize_frames, to_model_input
 from asl.errors import AslError
 from asl.landmarks import POSE_POINTS, mirror_permutation, selected_positions
 from asl.params import AugmentConfig, FrameDropoutConfig, RotationConfig, ScalingConfig, ShiftConfig
@@ -66,10 +69,11 @@ def shift(values: np.ndarray, config: ShiftConfig, rng: np.random.Generator) -> 
     return shifted
 
 
-def mirror(values: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
-    """Flip horizontally (x -> 1 - x) and swap left and right landmarks, so the left hand becomes the right."""
+def mirror(values: np.ndarray, axis: float, rng: np.random.Generator) -> np.ndarray:
+    """Flip horizontally about `axis` (x -> 2 axis - x; 0.5 for image coordinates: x -> 1 - x) and swap left and
+    right landmarks, so the left hand becomes the right."""
     flipped = values.copy()
-    flipped[..., 0] = 1 - flipped[..., 0]
+    flipped[..., 0] = 2 * axis - flipped[..., 0]
     return flipped[:, mirror_permutation()]
 
 
@@ -101,32 +105,6 @@ def rotation(values: np.ndarray, config: RotationConfig, rng: np.random.Generato
     return rotate_about(values, degrees, centre)
 
 
-def _observed_columns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values as (points, C) in float64, and a mask of the entries that are observed."""
-    points = values.reshape(-1, values.shape[-1]).astype(np.float64)
-    return points, ~np.isnan(points)
-
-
-def normalize(values: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
-    """Min-max scale each coordinate to [0, 1] over the sequence's observed points (a constant one becomes 0)."""
-    points, observed = _observed_columns(values)
-    low = np.where(observed, points, np.inf).min(axis=0)  # (C,)
-    high = np.where(observed, points, -np.inf).max(axis=0)
-    span = np.where(high > low, high - low, 1.0)
-    low = np.where(observed.any(axis=0), low, 0.0)  # a coordinate never observed stays all NaN
-    return ((points - low) / span).reshape(values.shape).astype(values.dtype)
-
-
-def standardize(values: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
-    """Subtract each coordinate's mean and divide by its std over the sequence's observed points."""
-    points, observed = _observed_columns(values)
-    count = np.maximum(observed.sum(axis=0), 1)  # (C,)
-    mean = np.where(observed, points, 0.0).sum(axis=0) / count
-    std = np.sqrt(np.where(observed, (points - mean) ** 2, 0.0).sum(axis=0) / count)
-    std = np.where(std > 0, std, 1.0)  # a constant coordinate becomes 0 rather than NaN
-    return ((points - mean) / std).reshape(values.shape).astype(values.dtype)
-
-
 #: The methods named in `augment.methods` of params.yaml.
 AUGMENTATIONS: dict[str, Callable[..., np.ndarray]] = {
     "shift": shift,
@@ -134,14 +112,18 @@ AUGMENTATIONS: dict[str, Callable[..., np.ndarray]] = {
     "frame_dropout": frame_dropout,
     "scaling": scaling,
     "rotation": rotation,
-    "normalize": normalize,
-    "standardize": standardize,
 }
+#: Former methods that are input steps now, and where they went.
+MOVED_METHODS = {"normalize": "preprocess.normalization: minmax",
+                 "standardize": "preprocess.normalization: standardize"}
 
 
 def check_methods(methods: list[str]) -> None:
     """Raise `AslError` naming the first unknown method and listing the valid ones."""
     for method in methods:
+        if method in MOVED_METHODS:
+            raise AslError(f"augment.methods: {method!r} is no longer an augmentation (augmentations only perturb); "
+                           f"remove it and set {MOVED_METHODS[method]}, applied alike in training and inference")
         if method not in AUGMENTATIONS:
             raise AslError(
                 f"unknown augmentation method {method!r} in augment.methods; "
@@ -150,27 +132,32 @@ def check_methods(methods: list[str]) -> None:
 
 
 def training_item(values: np.ndarray, row: int, config: AugmentConfig | None, probability: float, seed: int,
-                  epoch: int) -> tuple[np.ndarray, np.ndarray]:
+                  epoch: int, normalization: str = "none") -> tuple[np.ndarray, np.ndarray]:
     """One model input (values (T, L, C) with NaN as 0, frame mask (T,)) of `values[row]`, augmented.
 
     The item both frameworks' datasets serve (asl.data.dataset, asl.data.tf_data). The random stream depends
     only on (seed, epoch, row), so it does not depend on loader workers, batch order or framework.
+    `normalization` is the one `values` were preprocessed with (mirroring flips about its axis).
     """
     sequence = np.array(values[row], dtype=np.float32)  # a copy out of the memory map
     if config is not None and probability > 0:
         rng = np.random.default_rng((seed, epoch, int(row)))
-        sequence = augment_sequence(sequence, config, probability, rng)
+        sequence = augment_sequence(sequence, config, probability, rng, normalization)
     return to_model_input(sequence)
 
 
-def augment_sequence(
-    values: np.ndarray, config: AugmentConfig, probability: float, rng: np.random.Generator
-) -> np.ndarray:
-    """Apply each method of `config.methods`, in order, each independently with `probability`."""
+def augment_sequence(values: np.ndarray, config: AugmentConfig, probability: float, rng: np.random.Generator,
+                     normalization: str = "none") -> np.ndarray:
+    """Apply each method of `config.methods`, in order, each independently with `probability`.
+
+    `values` are normalised by `normalization` (preprocess.normalization): a mirrored sequence is then what the
+    normalisation of a mirrored recording would give.
+    """
     check_methods(config.methods)
+    settings = {"shift": config.shift, "mirror": MIRROR_AXIS[normalization], "frame_dropout": config.frame_dropout,
+                "scaling": config.scaling, "rotation": config.rotation}
     augmented = values
     for method in config.methods:
         if rng.random() < probability:
-            # A method with its own section (augment.shift, ...) gets it; the others get the whole config.
-            augmented = AUGMENTATIONS[method](augmented, getattr(config, method, config), rng)
+            augmented = AUGMENTATIONS[method](augmented, settings[method], rng)
     return augmented.copy() if augmented is values else augmented

@@ -63,9 +63,9 @@ def preprocess_sequence(raw: np.ndarray, config: PreprocessConfig,
                         keep_without_hands: bool = False) -> PreprocessedSequence:
     """Raw Holistic frames (T, 543, C) → model-ready landmarks (config.frames, 96, C).
 
-    Select the 96 landmarks, interpolate short hand gaps, drop frames with no hand, resize in time. A sequence with
-    no hand in any frame is an error, or with `keep_without_hands` (datasets: every recording gets a prediction)
-    all missing: an all-padding input.
+    Select the 96 landmarks, interpolate short hand gaps, drop frames with no hand, resize in time, normalise
+    (`config.normalization`). A sequence with no hand in any frame is an error, or with `keep_without_hands`
+    (datasets: every recording gets a prediction) all missing: an all-padding input.
     """
     selected = raw[:, SELECTED_ROWS].astype(np.float32)  # (T, 96, C)
     for hand in ("left_hand", "right_hand"):
@@ -77,7 +77,38 @@ def preprocess_sequence(raw: np.ndarray, config: PreprocessConfig,
             return PreprocessedSequence(np.full((config.frames, *selected.shape[1:]), np.nan, np.float32), 0, len(raw))
         raise AslError("no frame has a hand in view, so there is nothing to recognise")
     kept = selected[hand_seen]
-    return PreprocessedSequence(resize_frames(kept, config.frames), len(kept), int((~hand_seen).sum()))
+    values = normalize(resize_frames(kept, config.frames), config.normalization)
+    return PreprocessedSequence(values, len(kept), int((~hand_seen).sum()))
+
+
+#: Per normalisation, the x about which a horizontal flip of a normalised sequence equals the normalised flip
+#: (x → 1 - x) of the recording: minmax maps the flip to 1 - x, standardize to -x.
+MIRROR_AXIS = {"none": 0.5, "minmax": 0.5, "standardize": 0.0}
+
+
+def normalize(values: np.ndarray, normalization: str) -> np.ndarray:
+    """Normalise a sequence (..., C) per coordinate with its own statistics over its observed (non-NaN) points.
+
+    `minmax` scales to [0, 1] (a constant coordinate becomes 0), `standardize` to mean 0 and std 1 (a constant
+    coordinate becomes 0), `none` returns the values. Missing points stay NaN.
+    """
+    if normalization == "none":
+        return values
+    points = values.reshape(-1, values.shape[-1]).astype(np.float64)  # (points, C)
+    observed = ~np.isnan(points)
+    if normalization == "minmax":
+        low = np.where(observed, points, np.inf).min(axis=0)  # (C,)
+        high = np.where(observed, points, -np.inf).max(axis=0)
+        scale = np.where(high > low, high - low, 1.0)
+        centre = np.where(observed.any(axis=0), low, 0.0)  # a coordinate never observed stays all NaN
+    elif normalization == "standardize":
+        count = np.maximum(observed.sum(axis=0), 1)  # (C,)
+        centre = np.where(observed, points, 0.0).sum(axis=0) / count
+        std = np.sqrt(np.where(observed, (points - centre) ** 2, 0.0).sum(axis=0) / count)
+        scale = np.where(std > 0, std, 1.0)
+    else:
+        raise AslError(f"preprocess.normalization must be one of {', '.join(MIRROR_AXIS)}, got {normalization!r}")
+    return ((points - centre) / scale).reshape(values.shape).astype(values.dtype)
 
 
 def fill_short_gaps(part: np.ndarray, max_gap: int) -> np.ndarray:

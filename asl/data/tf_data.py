@@ -21,13 +21,16 @@ class LandmarkBatches:
     """Batches ((values (B, T, L, C), mask (B, T)), labels (B,)) of the given rows, one tf.data.Dataset per epoch.
 
     `len()` is the number of batches per epoch (for progress bars; the seed's `DatasetWithLen`). With an augment
-    config, each item is augmented with `probability` (set per epoch by the trainer's callback).
+    config, each item is augmented with `probability` (set per epoch by the trainer's callback); `normalization` is
+    the preprocessing's (preprocess.normalization), which mirroring follows.
     """
 
     def __init__(self, values: np.ndarray, labels: np.ndarray, rows: np.ndarray, batch_size: int,
-                 augment: AugmentConfig | None = None, seed: int = 0, shuffle: bool = True) -> None:
+                 augment: AugmentConfig | None = None, seed: int = 0, shuffle: bool = True,
+                 normalization: str = "none") -> None:
         self.values, self.labels, self.rows = values, np.asarray(labels), np.asarray(rows)
         self.batch_size, self.augment, self.seed, self.shuffle = batch_size, augment, seed, shuffle
+        self.normalization = normalization
         self.probability = augment.probability if augment else 0.0
 
     def __len__(self) -> int:
@@ -45,7 +48,8 @@ class LandmarkBatches:
         frames, landmarks, coordinates = self.values.shape[1:]
 
         def item(row: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            values, mask = training_item(self.values, int(row), self.augment, probability, self.seed, epoch)
+            values, mask = training_item(self.values, int(row), self.augment, probability, self.seed, epoch,
+                                         self.normalization)
             return values, mask, self.labels[int(row)].astype(np.int64)
 
         def load(row: tf.Tensor):

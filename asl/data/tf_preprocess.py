@@ -4,7 +4,8 @@ The GISLR competition's TFLite model took raw landmarks of one sequence, so the 
 it (hoyso48's Keras `Preprocess` layer). This layer computes exactly what the numpy definition computes, with
 ops TFLite has: select the 96 landmarks, fill hand gaps of at most `max_gap` frames (edges from the nearest
 observed frame), drop frames without a hand, resize to `frames` (shorter: linear interpolation, longer: pooled
-over equal windows) and turn NaN into a frame mask. Tests check it against the numpy definition on real files.
+over equal windows), normalise (`normalization`) and turn NaN into a frame mask. Tests check it against the
+numpy definition on real files.
 A sequence without any hand (where the numpy definition raises) gives an all-padding input.
 """
 
@@ -23,9 +24,11 @@ COORDINATES = ("x", "y", "z")
 class Preprocess(keras.layers.Layer):
     """Raw frames (T, 543, 3), NaN where missing → (values (frames, 96, C) with NaN as 0, frame mask (frames,))."""
 
-    def __init__(self, frames: int, max_gap: int, coordinates: tuple[str, ...] = ("x", "y"), **kwargs) -> None:
+    def __init__(self, frames: int, max_gap: int, coordinates: tuple[str, ...] = ("x", "y"),
+                 normalization: str = "none", **kwargs) -> None:
         super().__init__(**kwargs)
         self.frames, self.max_gap, self.coordinates = frames, max_gap, tuple(coordinates)
+        self.normalization = normalization
 
     def call(self, raw):
         channels = [COORDINATES.index(name) for name in self.coordinates]
@@ -35,13 +38,13 @@ class Preprocess(keras.layers.Layer):
         hands = tf.gather(selected, HAND_POSITIONS, axis=1)  # (T, 42, C)
         hand_seen = tf.logical_not(tf.reduce_all(tf.math.is_nan(hands), axis=[1, 2]))  # (T,)
         kept = tf.boolean_mask(selected, hand_seen)  # (K, 96, C)
-        values = resize_frames(kept, self.frames)
+        values = normalize(resize_frames(kept, self.frames), self.normalization)
         mask = tf.logical_not(tf.reduce_all(tf.math.is_nan(values), axis=[1, 2]))  # (frames,)
         return tf.where(tf.math.is_nan(values), tf.zeros_like(values), values), mask
 
     def get_config(self) -> dict:
         return {**super().get_config(), "frames": self.frames, "max_gap": self.max_gap,
-                "coordinates": list(self.coordinates)}
+                "coordinates": list(self.coordinates), "normalization": self.normalization}
 
 
 def fill_hand_gaps(selected, positions, max_gap: int):
@@ -93,3 +96,24 @@ def resize_frames(values, frames: int):
     same = tf.gather(padded, tf.minimum(index, safe - 1))
     resized = tf.where(length == frames, same, tf.where(length < frames, interpolated, pooled))
     return tf.where(length == 0, tf.fill(tf.shape(resized), float("nan")), resized)
+
+
+def normalize(values, normalization: str):
+    """asl.data.preprocess.normalize on (frames, L, C): per coordinate, statistics over the observed points."""
+    if normalization == "none":
+        return values
+    observed = tf.logical_not(tf.math.is_nan(values))  # (frames, L, C)
+    if normalization == "minmax":
+        low = tf.reduce_min(tf.where(observed, values, float("inf")), axis=[0, 1])  # (C,)
+        high = tf.reduce_max(tf.where(observed, values, float("-inf")), axis=[0, 1])
+        scale = tf.where(high > low, high - low, 1.0)
+        centre = tf.where(tf.reduce_any(observed, axis=[0, 1]), low, 0.0)
+    elif normalization == "standardize":
+        count = tf.maximum(tf.reduce_sum(tf.cast(observed, values.dtype), axis=[0, 1]), 1.0)  # (C,)
+        centre = tf.reduce_sum(tf.where(observed, values, 0.0), axis=[0, 1]) / count
+        variance = tf.reduce_sum(tf.where(observed, tf.square(values - centre), 0.0), axis=[0, 1]) / count
+        std = tf.sqrt(variance)
+        scale = tf.where(std > 0, std, 1.0)
+    else:
+        raise ValueError(f"unknown normalization {normalization!r}")
+    return (values - centre) / scale

@@ -6,10 +6,10 @@ import numpy as np
 from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 
 from asl.errors import AslError
-from asl.params import EvaluateConfig
+from asl.params import METRIC_MODES, EvaluateConfig
 
 #: Metrics logged every epoch for training and validation, and used by early stopping.
-EPOCH_METRICS = ("loss", "accuracy", "f1_macro", "precision_macro", "recall_macro")
+EPOCH_METRICS = tuple(METRIC_MODES)
 CONFIDENCE_LEVEL = 0.95
 
 

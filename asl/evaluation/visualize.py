@@ -135,13 +135,14 @@ def animate_sign(values: np.ndarray, meta: pd.DataFrame, sign: str, n: int, path
 
 
 def animate_augmentations(values: np.ndarray, meta: pd.DataFrame, sign: str, n: int, config: AugmentConfig,
-                          path: str | Path, seed: int = 0, fps: int = 10) -> Path:
-    """One example of `sign` and `n` augmented versions (every method of `config.methods` applied), side by side."""
+                          path: str | Path, seed: int = 0, fps: int = 10, normalization: str = "none") -> Path:
+    """One example of `sign` and `n` augmented versions (every method of `config.methods` applied), side by side;
+    `values` are normalised by `normalization` (preprocess.normalization)."""
     rows = sign_rows(meta, sign)
     if n < 1:
         raise AslError(f"n must be at least 1, got {n}")
     rng = np.random.default_rng(seed)
     original = np.asarray(values[rng.choice(rows)], dtype=np.float32)
-    augmented = [augment_sequence(original, config, 1.0, rng) for _ in range(n)]
+    augmented = [augment_sequence(original, config, 1.0, rng, normalization) for _ in range(n)]
     titles = ["original"] + [f"augmented {i + 1}" for i in range(n)]
     return animate_sequences([original, *augmented], titles, path, fps)

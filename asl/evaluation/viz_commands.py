@@ -62,9 +62,10 @@ def augmentations(
     from asl.evaluation.visualize import animate_augmentations
     from asl.params import load_params
 
-    config = load_params(params).augment
+    config = load_params(params)
     array, table = _load(values, meta)
-    typer.echo(f"wrote {animate_augmentations(array, table, sign, n, config, out, seed, fps)}")
+    path = animate_augmentations(array, table, sign, n, config.augment, out, seed, fps, config.preprocess.normalization)
+    typer.echo(f"wrote {path}")
 
 
 def _load(values: Path, meta: Path):

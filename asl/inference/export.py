@@ -53,9 +53,10 @@ def raw_landmark_archive(model, params: dict):
     import tensorflow as tf
 
     from asl.data.tf_preprocess import Preprocess
+    from asl.params import PreprocessConfig, from_mapping
 
-    preprocess = Preprocess(params["preprocess"]["frames"], params["preprocess"]["max_gap"],
-                            tuple(params["data"]["coordinates"]))
+    config = from_mapping(PreprocessConfig, params["preprocess"], "preprocess")
+    preprocess = Preprocess(config.frames, config.max_gap, tuple(params["data"]["coordinates"]), config.normalization)
 
     def serve(inputs):
         values, mask = preprocess(inputs)

@@ -1,19 +1,24 @@
 """The seed's two training callbacks as schedules of the epoch, shared by both frameworks.
 
-Dynamic dropout: the dropout rate starts low and grows by `factor` every `interval` epochs up to `max_rate`.
-Dynamic augmentation: the augmentation probability grows likewise up to `max_probability`.
+Dynamic dropout: each dropout of the model starts at its configured rate (`models.<model>.*dropout*`) and grows by
+`factor` every `interval` epochs up to `max_rate` (a configured rate above `max_rate` is kept, never lowered).
+Dynamic augmentation: the augmentation probability grows likewise from `augment.probability` up to
+`max_probability`.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 from asl.params import AugmentScheduleConfig, DropoutScheduleConfig
 
 
-def scheduled_dropout(epoch: int, config: DropoutScheduleConfig) -> float | None:
-    """The dropout rate for a (0-based) epoch, or None when the schedule is off (the model keeps its own)."""
+def dropout_schedule(epoch: int, config: DropoutScheduleConfig) -> Callable[[float], float] | None:
+    """This (0-based) epoch's rate as a function of a dropout's configured rate; None when the schedule is off."""
     if not config.enabled:
         return None
-    return min(config.max_rate, config.initial_rate * config.factor ** (epoch // config.interval))
+    growth = config.factor ** (epoch // config.interval)
+    return lambda configured: min(max(configured, config.max_rate), configured * growth)
 
 
 def scheduled_augment_probability(epoch: int, initial: float, config: AugmentScheduleConfig) -> float:

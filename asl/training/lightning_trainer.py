@@ -17,13 +17,14 @@ import torch
 
 from asl.data.dataset import LandmarkDataset
 from asl.models.config import InputShape
+from asl.check import raise_problems
 from asl.models.torch.base import BaseModel, mark_checkpoint_finished
-from asl.params import Params
+from asl.params import Params, range_problems
 from asl.progress import on_terminal
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
-from asl.training.torch_trainer import apply_callbacks, build_model, resolve_device, seed_everything
+from asl.training.torch_trainer import apply_callbacks, build_model, resolve_device, seed_everything, seed_worker
 
 
 class LightningTask(lightning.LightningModule):
@@ -96,15 +97,17 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
           state_dir: Path | None = None) -> dict[str, float | int | str]:
     """Train the selected model through Lightning; save the best epoch's checkpoint; return the run's summary.
 
-    No training state is saved (`state_dir` is unused): `check_selection` refuses `train.resume` here."""
-    seed_everything(params.seed)
+    No training state is saved (`state_dir` is unused): `asl.check` refuses `train.resume` here."""
+    raise_problems(range_problems(params), "params")  # e.g. no epoch to train: say so, not UnboundLocalError
+    seed_everything(params.seed, params.train.deterministic)
     kind, devices = accelerator(resolve_device(params.train.device))
     model = build_model(params, InputShape(*data.values.shape[1:]), len(data.signs))
-    train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed)
+    train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed,
+                                params.preprocess.normalization)
     valid_set = LandmarkDataset(data.values, data.labels, data.valid_rows)
     train_loader = torch.utils.data.DataLoader(
         train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
-        generator=torch.Generator().manual_seed(params.seed))
+        generator=torch.Generator().manual_seed(params.seed), worker_init_fn=seed_worker)
     valid_loader = torch.utils.data.DataLoader(valid_set, batch_size=params.train.batch_size)
     logger = EpochLogger(live_dir, tensorboard_dir)
     apply_callbacks(model, train_set, 0, params)  # Lightning fetches the first batch before the epoch's hook
@@ -113,6 +116,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     trainer = lightning.Trainer(
         max_epochs=1 if params.train.fast_dev_run else params.train.epochs, accelerator=kind, devices=devices,
         logger=False, enable_checkpointing=False, enable_model_summary=False, num_sanity_val_steps=0,
+        deterministic="warn" if params.train.deterministic else False,  # as seed_everything set it
         limit_train_batches=batches, limit_val_batches=batches, enable_progress_bar=on_terminal())
     trainer.fit(task, train_loader, valid_loader)
     mark_checkpoint_finished(checkpoint_path)

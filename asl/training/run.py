@@ -7,23 +7,12 @@ from typing import Callable
 
 import numpy as np
 
-from asl.data.augment import check_methods
+from asl.check import check_params
 from asl.data.processed import ProcessedData
 from asl.errors import AslError
 from asl.inference.predictor import CHECKPOINT_FILES
 from asl.models.registry import get_model_entry
 from asl.params import Params
-
-
-def check_selection(params: Params) -> None:
-    """Fail before any work on an unknown model, a model missing for the framework or bad hyperparameters."""
-    entry = get_model_entry(params.framework, params.model)
-    entry.build_config(params.model_settings())
-    check_methods(params.augment.methods)
-    if params.train.resume and (params.framework != "pytorch" or uses_lightning(params)):
-        trainer = "TensorFlow" if params.framework != "pytorch" else "PyTorch Lightning"
-        raise AslError(f"train.resume: true works with the native PyTorch trainer only, not {trainer} "
-                       f"({params.framework} {params.model}); set train.resume: false")
 
 
 def uses_lightning(params: Params) -> bool:
@@ -40,7 +29,7 @@ def train_model(params: Params, data: ProcessedData, checkpoint_dir: Path, live_
     `on_epoch_end(epoch, valid_metrics)` is called after every epoch (the tuner reports through it); the native
     PyTorch trainer keeps its resumable state in `state_dir` (`asl.training.state`).
     """
-    check_selection(params)
+    check_params(params)
     rows = {name: np.flatnonzero(data.split == name) for name in ("train", "valid")}
     for name, selected in rows.items():
         if len(selected) == 0:

@@ -18,10 +18,11 @@ from asl.data.preprocess import to_model_input
 from asl.data.tf_data import LandmarkBatches
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
+from asl.check import raise_problems
 from asl.models.tf.base import CompiledModel, TFModel, mark_checkpoint_finished
-from asl.params import Params
+from asl.params import Params, range_problems
 from asl.progress import Progress
-from asl.training.callbacks import scheduled_augment_probability, scheduled_dropout
+from asl.training.callbacks import dropout_schedule, scheduled_augment_probability
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
@@ -56,13 +57,16 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
           state_dir: Path | None = None) -> dict[str, float | int | str]:
     """Train the selected model; save the best epoch's checkpoint (.keras + extras.json); return the summary.
 
-    No training state is saved (`state_dir` is unused): `check_selection` refuses `train.resume` here.
+    No training state is saved (`state_dir` is unused): `asl.check` refuses `train.resume` here.
 
     `on_epoch_end(epoch, valid_metrics)` runs after each epoch's checkpoint is saved.
     """
+    raise_problems(range_problems(params), "params")  # e.g. no epoch to train: say so, not UnboundLocalError
     keras.utils.set_random_seed(params.seed)
+    if params.train.deterministic:
+        tf.config.experimental.enable_op_determinism()  # for the rest of the process: TensorFlow has no way back
     batches = LandmarkBatches(data.values, data.labels, data.train_rows, params.train.batch_size, params.augment,
-                              params.seed)
+                              params.seed, normalization=params.preprocess.normalization)
     epochs = 1 if params.train.fast_dev_run else params.train.epochs
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     steps_per_epoch = min(len(batches), max_batches or len(batches))
@@ -71,13 +75,12 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     stopper = EarlyStopping(params.train.early_stop)
     logger = EpochLogger(live_dir, tensorboard_dir)
     summary: dict[str, float | int | str] = {}
-    step, rate = None, None
+    step, rates = None, None
     for epoch in range(epochs):
-        new_rate = scheduled_dropout(epoch, params.callbacks.dropout)
-        if step is None or new_rate != rate:
-            if new_rate is not None:
-                model.set_dropout(new_rate)
-            step, rate = make_train_step(model, optimizer), new_rate
+        rate_for = dropout_schedule(epoch, params.callbacks.dropout)
+        new_rates = model.schedule_dropout(rate_for) if rate_for is not None else rates
+        if step is None or new_rates != rates:
+            step, rates = make_train_step(model, optimizer), new_rates
         batches.probability = scheduled_augment_probability(epoch, params.augment.probability,
                                                             params.callbacks.augmentation)
         learning_rate = float(optimizer.learning_rate)  # this epoch's rate, before its steps

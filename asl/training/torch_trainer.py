@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 from typing import Callable
@@ -14,10 +15,11 @@ from asl.data.dataset import LandmarkDataset
 from asl.data.preprocess import to_model_input
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
+from asl.check import raise_problems
 from asl.models.torch.base import BaseModel, FrozenModel, mark_checkpoint_finished
-from asl.params import Params
+from asl.params import Params, range_problems
 from asl.progress import Progress
-from asl.training.callbacks import scheduled_augment_probability, scheduled_dropout
+from asl.training.callbacks import dropout_schedule, scheduled_augment_probability
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
@@ -32,10 +34,27 @@ def resolve_device(setting: str) -> torch.device:
     return torch.device(setting)
 
 
-def seed_everything(seed: int) -> None:
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Seed Python, numpy and torch (every device); with `deterministic`, choose deterministic algorithms only.
+
+    Deterministic: `torch.use_deterministic_algorithms` (an op without a deterministic CUDA kernel warns, naming
+    itself), cuDNN without autotuning, and the cuBLAS workspace setting CUDA needs for repeatable matrix products.
+    """
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+    if deterministic:
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"  # read when cuBLAS starts: before the first CUDA product
+        torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    torch.backends.cudnn.deterministic = deterministic
+
+
+def seed_worker(worker: int) -> None:
+    """Seed a loader worker's Python and numpy from the seed torch gave it (derived from the loader's generator)."""
+    seed = torch.initial_seed() % 2**32
+    random.seed(seed)
+    np.random.seed(seed)
 
 
 def build_model(params: Params, input_shape: InputShape, num_classes: int) -> BaseModel:
@@ -53,18 +72,20 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     With `state_dir`, the whole training state is saved there after every epoch, and with `train.resume` a saved
     state of the same run is continued (`asl.training.state`).
     """
-    seed_everything(params.seed)
+    raise_problems(range_problems(params), "params")  # e.g. no epoch to train: say so, not UnboundLocalError
+    seed_everything(params.seed, params.train.deterministic)
     device = resolve_device(params.train.device)
     tqdm.write(f"training {params.model} on {device}")
     input_shape = InputShape(*data.values.shape[1:])
     model = build_model(params, input_shape, len(data.signs)).to(device)
     optimizer, scheduler = model.configure_optimizers()
     stopper = EarlyStopping(params.train.early_stop)
-    train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed)
+    train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed,
+                                params.preprocess.normalization)
     generator = torch.Generator().manual_seed(params.seed)
     loader = torch.utils.data.DataLoader(
         train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
-        generator=generator)
+        generator=generator, worker_init_fn=seed_worker)
     epochs = 1 if params.train.fast_dev_run else params.train.epochs
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     logger = EpochLogger(live_dir, tensorboard_dir)
@@ -123,9 +144,9 @@ def resume(state: dict, trainer: dict, generator: torch.Generator, logger: Epoch
 
 def apply_callbacks(model: BaseModel, dataset: LandmarkDataset, epoch: int, params: Params) -> None:
     """Dynamic dropout and dynamic augmentation for this epoch."""
-    rate = scheduled_dropout(epoch, params.callbacks.dropout)
-    if rate is not None:
-        model.set_dropout(rate)
+    rate_for = dropout_schedule(epoch, params.callbacks.dropout)
+    if rate_for is not None:
+        model.schedule_dropout(rate_for)
     dataset.epoch = epoch
     dataset.probability = scheduled_augment_probability(epoch, params.augment.probability,
                                                         params.callbacks.augmentation)

@@ -57,9 +57,6 @@ def validate_space(params: Params, space: dict[str, Any], where: str) -> None:
         if isinstance(current, dict):
             raise AslError(f"{name}: {key} is a section of params, not a value")
         _check_distribution(distribution, name)
-        if key.startswith("models.") and key.endswith(".dropout") and params.callbacks.dropout.enabled:
-            raise AslError(f"{name}: has no effect while callbacks.dropout.enabled is true (the schedule sets "
-                           "the rate); tune callbacks.dropout.max_rate instead")
         for value in _extreme_values(distribution):
             _check_model_settings(with_overrides(params, {key: value}, name), key, name)
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from asl.data.augment import AUGMENTATIONS, augment_sequence, body_centre, check_methods, rotate_about
+from asl.data.preprocess import normalize
 from asl.errors import AslError
 from asl.landmarks import N_SELECTED, selected_positions
 from asl.params import (
@@ -44,7 +45,8 @@ def make_sequence(frames: int = 8, coordinates: int = 3, seed: int = 0) -> np.nd
 
 def apply(method: str, values: np.ndarray, config: AugmentConfig | None = None, seed: int = 1) -> np.ndarray:
     config = config or make_config()
-    return AUGMENTATIONS[method](values, getattr(config, method, config), np.random.default_rng(seed))
+    settings = 0.5 if method == "mirror" else getattr(config, method)  # mirror: its axis in image coordinates
+    return AUGMENTATIONS[method](values, settings, np.random.default_rng(seed))
 
 
 @pytest.mark.parametrize("coordinates", [2, 3])
@@ -59,7 +61,7 @@ def test_shape_dtype_and_input_kept(method, coordinates):
     assert not np.shares_memory(out, values)
 
 
-@pytest.mark.parametrize("method", ["shift", "scaling", "rotation", "normalize", "standardize"])
+@pytest.mark.parametrize("method", ["shift", "scaling", "rotation"])
 def test_missing_points_stay_missing(method):
     values = make_sequence()
     out = apply(method, values)
@@ -86,6 +88,15 @@ def test_mirror_turns_a_left_hand_into_a_right_hand():
     np.testing.assert_array_equal(np.flatnonzero(present), RIGHT)
     np.testing.assert_allclose(out[:, RIGHT, 0], 1 - values[:, LEFT, 0])
     np.testing.assert_array_equal(out[:, RIGHT, 1:], values[:, LEFT, 1:])
+
+
+@pytest.mark.parametrize("normalization", ["none", "minmax", "standardize"])
+def test_mirroring_a_normalised_sequence_is_normalising_the_mirrored_one(normalization):
+    values = make_sequence()
+    mirrored = augment_sequence(normalize(values, normalization), make_config(["mirror"]), 1.0,
+                                np.random.default_rng(0), normalization)
+    expected = normalize(apply("mirror", values), normalization)
+    np.testing.assert_allclose(mirrored, expected, atol=1e-5)
 
 
 def test_mirror_twice_is_identity():
@@ -155,24 +166,6 @@ def test_nothing_observed_stays_nothing_observed(method):
     assert out.shape == values.shape and np.isnan(out).all()
 
 
-def test_normalize_spans_zero_to_one_ignoring_missing_points():
-    values = make_sequence() * 3 - 1
-    out = apply("normalize", values)
-    assert np.isnan(out[0, LEFT]).all()
-    np.testing.assert_allclose(np.nanmin(out, axis=(0, 1)), 0, atol=1e-6)
-    np.testing.assert_allclose(np.nanmax(out, axis=(0, 1)), 1, atol=1e-6)
-
-
-def test_standardize_gives_zero_mean_unit_std_ignoring_missing_points():
-    values = make_sequence()
-    values[..., 2] = 0.25  # a constant coordinate must not become NaN or inf
-    values[5, 7] = np.nan
-    out = apply("standardize", values)
-    np.testing.assert_allclose(np.nanmean(out[..., :2], axis=(0, 1)), 0, atol=1e-5)
-    np.testing.assert_allclose(np.nanstd(out[..., :2], axis=(0, 1)), 1, atol=1e-4)
-    np.testing.assert_array_equal(out[..., 2][~np.isnan(values[..., 2])], 0)
-
-
 def test_frame_dropout_keeps_length_and_at_least_one_frame():
     values = make_sequence(frames=12)
     assert apply("frame_dropout", values, make_config(rate=0.5)).shape == values.shape
@@ -208,7 +201,7 @@ def test_probability_one_applies_every_method_in_order(monkeypatch):
     values = make_sequence()
     out = augment_sequence(values, config, 1.0, np.random.default_rng(0))
     assert [method for method, _ in calls] == METHODS
-    assert dict(calls)["shift"] is config.shift and dict(calls)["mirror"] is config
+    assert dict(calls)["shift"] is config.shift and dict(calls)["mirror"] == 0.5  # the axis of image coordinates
     np.testing.assert_allclose(out, values + len(METHODS))
 
 
@@ -226,6 +219,12 @@ def test_unknown_method_is_named():
     assert "frame_dropout" in str(error.value)
     with pytest.raises(AslError, match="shfit"):
         augment_sequence(make_sequence(), make_config(["shfit"]), 1.0, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("method, setting", [("normalize", "minmax"), ("standardize", "standardize")])
+def test_normalisation_is_no_longer_an_augmentation(method, setting):
+    with pytest.raises(AslError, match=f"'{method}' is no longer an augmentation.*preprocess.normalization: {setting}"):
+        check_methods(["shift", method])
 
 
 def test_params_yaml_methods_are_known():

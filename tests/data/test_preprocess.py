@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asl.data.preprocess import (fill_short_gaps, load_values, preprocess_dataset, preprocess_sequence,
+from asl.data.preprocess import (fill_short_gaps, load_values, normalize, preprocess_dataset, preprocess_sequence,
                                  resize_frames, to_model_input)
 from asl.errors import AslError
 from asl.landmarks import HAND_POSITIONS, part_rows, selected_positions
@@ -54,6 +54,47 @@ def test_preprocess_sequence_selects_fills_drops_and_resizes(random_landmarks):
     assert (result.usable_frames, result.dropped_frames) == (8, 4)
     assert np.isnan(result.values[:, selected_positions("left_hand")]).all()
     assert not np.isnan(result.values[:, selected_positions("right_hand")]).any()
+
+
+def observed_sequence() -> np.ndarray:
+    """Values (8, 96, 3) far from [0, 1]; the left hand missing in three frames, one lip point in one."""
+    values = np.random.default_rng(0).uniform(-1, 2, (8, 96, 3)).astype(np.float32)
+    values[:3, selected_positions("left_hand")] = np.nan
+    values[5, 7] = np.nan
+    return values
+
+
+def test_minmax_spans_zero_to_one_ignoring_missing_points():
+    values = observed_sequence()
+    out = normalize(values, "minmax")
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(values))
+    np.testing.assert_allclose(np.nanmin(out, axis=(0, 1)), 0, atol=1e-6)
+    np.testing.assert_allclose(np.nanmax(out, axis=(0, 1)), 1, atol=1e-6)
+
+
+def test_standardize_gives_zero_mean_unit_std_ignoring_missing_points():
+    values = observed_sequence()
+    values[..., 2] = 0.25  # a constant coordinate must not become NaN or inf
+    values[5, 7] = np.nan
+    out = normalize(values, "standardize")
+    np.testing.assert_allclose(np.nanmean(out[..., :2], axis=(0, 1)), 0, atol=1e-5)
+    np.testing.assert_allclose(np.nanstd(out[..., :2], axis=(0, 1)), 1, atol=1e-4)
+    np.testing.assert_array_equal(out[..., 2][~np.isnan(values[..., 2])], 0)
+
+
+@pytest.mark.parametrize("normalization", ["minmax", "standardize"])
+def test_normalisation_keeps_a_sequence_with_nothing_observed_missing(normalization):
+    out = normalize(np.full((4, 96, 2), np.nan, dtype=np.float32), normalization)
+    assert out.dtype == np.float32 and np.isnan(out).all()
+
+
+@pytest.mark.parametrize("normalization", ["none", "minmax", "standardize"])
+def test_preprocess_sequence_normalises_after_resizing(random_landmarks, normalization):
+    raw = random_landmarks(12)[..., :2].astype(np.float32)
+    config = PreprocessConfig(frames=8, max_gap=2, chunk_size=4, normalization=normalization)
+    plain = preprocess_sequence(raw, CONFIG).values
+    np.testing.assert_array_equal(preprocess_sequence(raw, config).values, normalize(plain, normalization))
+    assert CONFIG.normalization == "none"  # the default: checkpoints from before the setting kept raw coordinates
 
 
 def test_sequence_without_hands_is_an_error_or_all_padding(random_landmarks, write_landmarks, tmp_path):

@@ -21,11 +21,13 @@ from asl.params import load_params  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    """A small TransformerPredictor checkpoint (as the train stage writes it) and its TFLite export."""
+@pytest.fixture(scope="module", params=["none", "standardize"])
+def exported(tmp_path_factory, request):
+    """A small TransformerPredictor checkpoint (as the train stage writes it, trained on inputs normalised by
+    `preprocess.normalization`) and its TFLite export."""
     folder = tmp_path_factory.mktemp("export")
     params = load_params(REPO / "params.yaml")
+    params = dataclasses.replace(params, preprocess=dataclasses.replace(params.preprocess, normalization=request.param))
     settings = dict(params.models["TransformerPredictor"], d_model=32, n_head=4, dim_feedforward=64, num_layers=2)
     entry = get_model_entry("tensorflow", "TransformerPredictor")
     tf.keras.utils.set_random_seed(3)
@@ -76,7 +78,11 @@ def test_the_recognizer_predicts_through_a_compiled_graph_as_keras_does(exported
     recognizer = load_recognizer(path.parent / "best")
     assert isinstance(recognizer.predictor.frozen, CompiledModel)
     raw = read_landmarks(sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet"))[0], ("x", "y", "z"))
-    values = recognizer.preprocess(raw.values)
+    values = recognizer.preprocess(raw.values)  # video and camera: the training preprocessing, normalised alike
+    channels = [("x", "y", "z").index(name) for name in params.data.coordinates]
+    np.testing.assert_array_equal(values, preprocess_sequence(raw.values[..., channels], params.preprocess).values)
+    if params.preprocess.normalization == "standardize":
+        np.testing.assert_allclose(np.nanmean(values, axis=(0, 1)), 0, atol=1e-5)
     x, mask = to_model_input(values)
     expected = tf.nn.softmax(model([x[None], mask[None]], training=False)).numpy()[0]
     np.testing.assert_allclose(recognizer.probabilities(values), expected, rtol=1e-4, atol=1e-6)

@@ -72,6 +72,19 @@ def test_forward_shape_and_padding_is_ignored(name):
 
 
 @pytest.mark.parametrize("name", model_names("tensorflow"))
+def test_an_all_padding_sequence_gives_finite_logits_in_eval_and_train_mode(name):
+    model = built(name)
+    x, mask, labels = batch()
+    x[1], mask[1] = 0.0, False  # a recording with no observed frame: all padding
+    assert np.isfinite(model.predict_logits(tf.constant(x), tf.constant(mask)).numpy()).all()
+    with tf.GradientTape() as tape:
+        logits = model([x, mask], training=True)
+        loss = tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    assert np.isfinite(logits.numpy()).all()
+    assert all(np.isfinite(g.numpy()).all() for g in tape.gradient(loss, model.trainable_variables) if g is not None)
+
+
+@pytest.mark.parametrize("name", model_names("tensorflow"))
 def test_training_steps_lower_the_loss(name):
     model = build(name)
     model.set_dropout(0.0)

@@ -58,6 +58,18 @@ def test_forward_shape_and_padding_is_ignored(name):
 
 
 @pytest.mark.parametrize("name", model_names("pytorch"))
+def test_an_all_padding_sequence_gives_finite_logits_in_eval_and_train_mode(name):
+    model = build(name)
+    x, mask, labels = batch()
+    x[1], mask[1] = 0.0, False  # a recording with no observed frame: all padding
+    assert torch.isfinite(model.predict_logits(x, mask)).all()  # eval mode, no autograd: torch's fast paths
+    logits = model.train()(x, mask)
+    assert torch.isfinite(logits).all()
+    torch.nn.functional.cross_entropy(logits, labels).backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+@pytest.mark.parametrize("name", model_names("pytorch"))
 def test_training_steps_lower_the_loss(name):
     model = build(name)
     model.set_dropout(0.0)

@@ -2,7 +2,7 @@ import pytest
 
 from asl.errors import AslError
 from asl.params import AugmentScheduleConfig, DropoutScheduleConfig, EarlyStopConfig
-from asl.training.callbacks import scheduled_augment_probability, scheduled_dropout
+from asl.training.callbacks import dropout_schedule, scheduled_augment_probability
 from asl.training.early_stopping import EarlyStopping
 
 
@@ -27,10 +27,13 @@ def test_unknown_metric_is_rejected():
         EarlyStopping(EarlyStopConfig(metric="acc", mode="max", patience=1, tolerance=0.0))
 
 
-def test_dropout_grows_every_interval_up_to_the_cap():
-    config = DropoutScheduleConfig(enabled=True, initial_rate=0.1, factor=2.0, max_rate=0.3, interval=2)
-    assert [scheduled_dropout(e, config) for e in range(6)] == [0.1, 0.1, 0.2, 0.2, 0.3, 0.3]
-    assert scheduled_dropout(5, DropoutScheduleConfig(False, 0.1, 2.0, 0.3, 2)) is None
+def test_dropout_grows_from_each_configured_rate_every_interval_up_to_the_cap():
+    config = DropoutScheduleConfig(enabled=True, factor=2.0, max_rate=0.3, interval=2)
+    rates = [[dropout_schedule(e, config)(configured) for e in range(6)] for configured in (0.1, 0.0, 0.5)]
+    assert rates[0] == pytest.approx([0.1, 0.1, 0.2, 0.2, 0.3, 0.3])
+    assert rates[1] == [0.0] * 6  # no dropout configured: none scheduled
+    assert rates[2] == [0.5] * 6  # above the cap: kept, never lowered
+    assert dropout_schedule(5, DropoutScheduleConfig(False, 2.0, 0.3, 2)) is None
 
 
 def test_augmentation_probability_grows_up_to_the_cap():

@@ -48,8 +48,6 @@ def test_repository_space_covers_the_pytorch_models_and_validates(params):
     ("models.TransformerPredictor.optimizer.weight_decay", {"type": "loguniform", "low": 0, "high": 1},
      "loguniform needs low > 0"),
     ("augment", {"type": "uniform", "low": 0.1, "high": 0.2}, "a section of params, not a value"),
-    ("models.TransformerPredictor.dropout", {"type": "uniform", "low": 0.1, "high": 0.2},
-     "tune callbacks.dropout.max_rate instead"),
 ])
 def test_bad_space_entries_name_the_entry(params, key, distribution, message):
     with pytest.raises(AslError, match="tune.space.TransformerPredictor.") as error:

@@ -116,10 +116,23 @@ class TFModel(keras.Model):
         return self([values, mask], training=False)
 
     def set_dropout(self, rate: float) -> None:
-        """Set every dropout rate of the model (the dynamic-dropout callback); compiled steps must be retraced."""
-        for layer in self._flatten_layers(include_self=False, recursive=True):
-            if isinstance(layer, keras.layers.Dropout):
-                layer.rate = rate
+        """Set every dropout rate of the model to `rate`; compiled steps must be retraced."""
+        self.schedule_dropout(lambda configured: rate)
+
+    def schedule_dropout(self, rate_for: Callable[[float], float]) -> list[float]:
+        """Set each dropout rate to `rate_for(its configured rate)` (the dynamic-dropout callback); returns the rates.
+
+        The configured rates are those the model was built with, remembered at the first call. Compiled steps keep
+        the rates they were traced with: retrace when the rates change.
+        """
+        layers = [layer for layer in self._flatten_layers(include_self=False, recursive=True)
+                  if isinstance(layer, keras.layers.Dropout)]
+        if "_configured_dropout" not in self.__dict__:
+            self._configured_dropout = tuple(float(layer.rate) for layer in layers)
+        rates = [rate_for(configured) for configured in self._configured_dropout]
+        for layer, rate in zip(layers, rates):
+            layer.rate = rate
+        return rates
 
     def save_checkpoint(self, path: str | Path, extra: dict[str, Any]) -> None:
         """Save the model (`.keras`) and, beside it, `extras.json`; both written atomically."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -65,12 +65,22 @@ class BaseModel(nn.Module):
         return self(x, mask)
 
     def set_dropout(self, rate: float) -> None:
-        """Set every dropout rate of the model (the dynamic-dropout callback)."""
-        for module in self.modules():
-            if isinstance(module, nn.Dropout):
-                module.p = rate
-            elif isinstance(module, (nn.MultiheadAttention, nn.LSTM)):
-                module.dropout = rate
+        """Set every dropout rate of the model to `rate`."""
+        self.schedule_dropout(lambda configured: rate)
+
+    def schedule_dropout(self, rate_for: Callable[[float], float]) -> list[float]:
+        """Set each dropout rate to `rate_for(its configured rate)` (the dynamic-dropout callback); returns the rates.
+
+        The configured rates are those the model was built with, remembered at the first call.
+        """
+        layers = [(module, "p" if isinstance(module, nn.Dropout) else "dropout") for module in self.modules()
+                  if isinstance(module, (nn.Dropout, nn.MultiheadAttention, nn.LSTM))]
+        if "_configured_dropout" not in self.__dict__:
+            self._configured_dropout = tuple(float(getattr(module, name)) for module, name in layers)
+        rates = [rate_for(configured) for configured in self._configured_dropout]
+        for (module, name), rate in zip(layers, rates):
+            setattr(module, name, rate)
+        return rates
 
     def save_checkpoint(self, path: str | Path, extra: dict[str, Any]) -> None:
         """Save weights with everything needed to rebuild the model from the file alone."""
@@ -159,6 +169,13 @@ def freeze_for_inference(model: BaseModel, seed: int = 0) -> FrozenModel | None:
 def flatten_frames(x: torch.Tensor) -> torch.Tensor:
     """(B, T, L, C) → (B, T, L*C)."""
     return x.flatten(start_dim=2)
+
+
+def key_padding(mask: torch.Tensor) -> torch.Tensor:
+    """Attention's key padding mask (True = ignore) from a frame mask (B, T). A row with no observed frame masks
+    nothing: with every key masked, attention's softmax is 0/0 and its NaN would reach the logits (the pooling that
+    follows ignores that row's frames anyway)."""
+    return ~mask & mask.any(dim=1, keepdim=True)
 
 
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

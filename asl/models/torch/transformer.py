@@ -11,7 +11,7 @@ from torch import nn
 
 from asl.models.config import InputShape, TransformerConfig, TransformerEncoderConfig
 from asl.models.registry import register_model
-from asl.models.torch.base import BaseModel, flatten_frames, masked_mean
+from asl.models.torch.base import BaseModel, flatten_frames, key_padding, masked_mean
 
 
 @register_model("pytorch", TransformerConfig)
@@ -38,7 +38,7 @@ class TransformerSequenceClassifier(BaseModel):
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         frames = flatten_frames(x)  # (B, T, L*C)
         hidden = self.embedding(frames) + self.positions[:, : frames.shape[1]]  # (B, T, D)
-        hidden = self.encoder(hidden, src_key_padding_mask=~mask)  # (B, T, D)
+        hidden = self.encoder(hidden, src_key_padding_mask=key_padding(mask))  # (B, T, D)
         return self.head(masked_mean(self.norm(hidden), mask))  # (B, classes)
 
 

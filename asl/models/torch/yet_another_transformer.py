@@ -13,12 +13,7 @@ from torch import nn
 
 from asl.models.config import InputShape, YetAnotherTransformerBlocksConfig, YetAnotherTransformerConfig
 from asl.models.registry import register_model
-from asl.models.torch.base import BaseModel, flatten_frames, masked_mean
-
-
-def key_padding(mask: torch.Tensor) -> torch.Tensor:
-    """Attention's key padding mask (True = ignore) from a frame mask; a row with no frame masks nothing."""
-    return ~mask & mask.any(dim=1, keepdim=True)
+from asl.models.torch.base import BaseModel, flatten_frames, key_padding, masked_mean
 
 
 class MultiHeadSelfAttention(nn.Module):

@@ -1,0 +1,66 @@
+"""What the `check` stage validates before any work, reporting every problem at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from asl.errors import AslError
+from asl.params import Params, SplitConfig, range_problems
+
+
+def params_problems(params: Params, raw_dir: Path | None = None) -> list[str]:
+    """Every problem of `params`: the model selection and its hyperparameters, augmentation methods, value ranges
+    and, given `raw_dir`, split participants that its index does not have (checked when the index exists)."""
+    from asl.data.augment import check_methods
+    from asl.data.splits import split_problems
+    from asl.models.registry import get_model_entry
+
+    problems = []
+    for check in (lambda: get_model_entry(params.framework, params.model).build_config(params.model_settings()),
+                  lambda: check_methods(params.augment.methods)):
+        try:
+            check()
+        except AslError as error:
+            problems.append(str(error))
+    problems += range_problems(params) + split_problems(params.split) + resume_problems(params)
+    return problems + (participant_problems(params.split, raw_dir) if raw_dir is not None else [])
+
+
+def resume_problems(params: Params) -> list[str]:
+    """`train.resume` with a trainer that cannot resume (only the native PyTorch trainer saves its state)."""
+    from asl.training.run import uses_lightning
+
+    if not params.train.resume or (params.framework == "pytorch" and not uses_lightning(params)):
+        return []
+    trainer = "TensorFlow" if params.framework != "pytorch" else "PyTorch Lightning"
+    return [f"train.resume: true works with the native PyTorch trainer only, not {trainer} "
+            f"({params.framework} {params.model}); set train.resume: false"]
+
+
+def participant_problems(split: SplitConfig, raw_dir: Path) -> list[str]:
+    """Named split participants missing from `raw_dir`'s train.csv (none when it does not exist yet)."""
+    from asl.data.raw import INDEX_FILE, read_index
+
+    if not (raw_dir / INDEX_FILE).is_file():
+        return []
+    known = set(read_index(raw_dir)["participant_id"])
+    problems = []
+    for key, named in (("valid_participants", split.valid_participants),
+                       ("test_participants", split.test_participants)):
+        unknown = [str(p) for p in named if str(p) not in known]
+        if unknown:
+            problems.append(f"split.{key}: {', '.join(unknown)} not in {raw_dir / INDEX_FILE}")
+    return problems
+
+
+def raise_problems(problems: list[str], where: str) -> None:
+    """Raise one `AslError` that lists every problem, each on its own line; nothing when there is none."""
+    if len(problems) == 1:
+        raise AslError(f"{where}: {problems[0]}")
+    if problems:
+        raise AslError(f"{where}: {len(problems)} problems:\n  " + "\n  ".join(problems))
+
+
+def check_params(params: Params, raw_dir: Path | None = None, where: str = "params") -> None:
+    """Raise one `AslError` listing every problem of `params` (see `params_problems`)."""
+    raise_problems(params_problems(params, raw_dir), where)
