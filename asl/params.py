@@ -29,8 +29,8 @@ class DataConfig:
 @dataclass(frozen=True)
 class SampleConfig:
     participants: int
-    signs: list[str]
-    repetitions: int
+    signs: list[str] | int  # sign names, or a count: the first n signs of the competition's sign map
+    sequences_per_sign: int  # recordings of each sign, spread evenly over the participants
     min_frames: int
     max_frames: int
 
@@ -256,8 +256,14 @@ def convert(hint: Any, value: Any, key: str) -> Any:
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in typing.get_args(hint):
             return None
-        (inner,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return convert(inner, value, key)
+        choices = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        errors = []
+        for inner in choices:  # the first type the value fits
+            try:
+                return convert(inner, value, key)
+            except AslError as error:
+                errors.append(str(error))
+        raise AslError(errors[0] if len(errors) == 1 else " or ".join(errors))
     if origin is list:
         if not isinstance(value, list):
             raise AslError(f"{key} must be a list, got {value!r}")

@@ -21,7 +21,7 @@ def main(
 ) -> None:
     """Generate the built-in sample dataset."""
     settings = load_params(params)
-    generate_sample(out, settings.sample, settings.seed)
+    generate_sample(out, settings.sample, settings.seed, settings.data.workers)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def scratch_repository(tmp_path: Path) -> Path:
             shutil.copy2(REPO / name, copy / name)
     (copy / "dvc.lock").unlink(missing_ok=True)
     params = yaml.safe_load((copy / "params.yaml").read_text())
-    params["sample"].update(participants=5, signs=["hello", "thankyou", "bye"], repetitions=4, max_frames=30)
+    params["sample"].update(participants=5, signs=["hello", "thankyou", "bye"], sequences_per_sign=20, max_frames=30)
     params["train"].update(epochs=2, batch_size=16)
     params["models"]["TransformerPredictor"].update(d_model=16, n_head=2, dim_feedforward=32, num_layers=1)
     params["models"]["LSTMPredictor"].update(hidden_dim=16, layer_dim=1)

@@ -50,7 +50,7 @@ def work(tmp_path_factory) -> Path:
     params = small_params(work, train={"epochs": EPOCHS, "resume": True,
                                        "early_stop": {"metric": "accuracy", "mode": "max", "patience": 1000,
                                                       "tolerance": 0.001}},
-                          data={"workers": 2}, sample={"participants": 4, "repetitions": 4, "max_frames": 30})
+                          data={"workers": 2}, sample={"participants": 4, "sequences_per_sign": 16, "max_frames": 30})
     for stage, *arguments in [
         ("sample", "--out", work / "raw"),
         ("clean", "--raw-dir", work / "raw", "--recordings", work / "recordings.csv",

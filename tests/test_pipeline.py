@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 def small_params(tmp_path: Path, **sections) -> Path:
     """The repository's params.yaml, made small enough for a test, with `sections` overriding keys."""
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["sample"].update(participants=5, signs=["hello", "thankyou", "bye"], repetitions=6, max_frames=40)
+    params["sample"].update(participants=5, signs=["hello", "thankyou", "bye"], sequences_per_sign=30, max_frames=40)
     params["train"].update(epochs=12, batch_size=8)
     params["models"]["TransformerPredictor"].update(d_model=32, n_head=4, dim_feedforward=64, num_layers=1)
     params["models"]["LSTMPredictor"].update(hidden_dim=32, layer_dim=1)

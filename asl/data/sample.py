@@ -22,17 +22,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from asl.data.parallel import map_in_order
 from asl.data.raw import INDEX_COLUMNS, INDEX_FILE, LANDMARK_DIR, SIGN_MAP_FILE, landmark_table
 from asl.data.sign_names import GISLR_SIGNS
 from asl.errors import AslError
 from asl.io import remove_stale_temporaries
 from asl.landmarks import LIP_POINTS, ROWS_PER_FRAME, frame_layout, part_rows
 from asl.params import SampleConfig
-from asl.progress import Progress
 
 SIGN_SALT = 0x5A3F1E  # mixed into each sign's generator, so sign motions do not depend on the dataset seed
 FIRST_FRAMES = (10, 200)  # Kaggle frame numbers do not start at 0
 MAX_FRAME_NUMBER = np.iinfo(np.int16).max
+LONGEST_IDLE = 16  # the longest idle recordings last this many times the sign's own motion (capped by max_frames)
 # zstd, and no dictionary for the coordinates (all distinct): half the size of Kaggle's snappy files, same schema.
 PARQUET_OPTIONS = dict(compression="zstd", use_dictionary=["frame", "row_id", "type", "landmark_index"])
 
@@ -142,11 +143,12 @@ class Participant:
     gap_rate: float  # short dropouts of the dominant hand per 40 frames
 
 
-def generate_sample(out_dir: Path, config: SampleConfig, seed: int) -> None:
+def generate_sample(out_dir: Path, config: SampleConfig, seed: int, workers: int = 1) -> None:
     """Write the built-in sample into `out_dir` (replacing it) in the Kaggle asl-signs layout.
 
-    The same config and seed give byte-identical files. The dataset is written into a temporary sibling folder
-    and renamed onto `out_dir` at the end, so an interrupted run leaves no half dataset.
+    The same config and seed give byte-identical files, whatever the number of worker processes. The dataset is
+    written into a temporary sibling folder and renamed onto `out_dir` at the end, so an interrupted run leaves no
+    half dataset.
     """
     check_sample_config(config)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -157,7 +159,7 @@ def generate_sample(out_dir: Path, config: SampleConfig, seed: int) -> None:
     work = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")  # asl.io's name: a rerun removes it
     try:
         work.mkdir()
-        _write_sample(work, config, seed)
+        _write_sample(work, config, seed, workers)
         _replace_dir(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -166,15 +168,19 @@ def generate_sample(out_dir: Path, config: SampleConfig, seed: int) -> None:
 
 def check_sample_config(config: SampleConfig) -> None:
     """Raise `AslError` naming the `sample.*` value that cannot make a dataset."""
-    unknown = [sign for sign in config.signs if sign not in GISLR_SIGNS]
-    if unknown:
-        raise AslError(
-            f"sample.signs: unknown sign {unknown[0]!r}; signs must be names from the competition's "
-            f"{SIGN_MAP_FILE} (listed in asl/data/sign_names.py), e.g. {', '.join(GISLR_SIGNS[:3])}"
-        )
-    if not config.signs or len(set(config.signs)) != len(config.signs):
-        raise AslError(f"sample.signs must be a non-empty list without repeats, got {config.signs}")
-    for key in ("participants", "repetitions", "min_frames"):
+    if isinstance(config.signs, int):
+        if not 1 <= config.signs <= len(GISLR_SIGNS):
+            raise AslError(f"sample.signs: a number of signs must be 1 to {len(GISLR_SIGNS)}, got {config.signs}")
+    else:
+        unknown = [sign for sign in config.signs if sign not in GISLR_SIGNS]
+        if unknown:
+            raise AslError(
+                f"sample.signs: unknown sign {unknown[0]!r}; signs must be names from the competition's "
+                f"{SIGN_MAP_FILE} (listed in asl/data/sign_names.py), e.g. {', '.join(GISLR_SIGNS[:3])}"
+            )
+        if not config.signs or len(set(config.signs)) != len(config.signs):
+            raise AslError(f"sample.signs must be a non-empty list without repeats, got {config.signs}")
+    for key in ("participants", "sequences_per_sign", "min_frames"):
         if getattr(config, key) < 1:
             raise AslError(f"sample.{key} must be at least 1, got {getattr(config, key)}")
     if config.max_frames < config.min_frames:
@@ -184,28 +190,58 @@ def check_sample_config(config: SampleConfig) -> None:
         raise AslError(f"sample.max_frames must be at most {limit} (frame numbers are int16), got {config.max_frames}")
 
 
-def _write_sample(root: Path, config: SampleConfig, seed: int) -> None:
+def sample_signs(config: SampleConfig) -> list[str]:
+    """The sign names of the sample: those listed, or the first `signs` of the competition's sign map."""
+    return list(GISLR_SIGNS[: config.signs]) if isinstance(config.signs, int) else list(config.signs)
+
+
+def _write_sample(root: Path, config: SampleConfig, seed: int, workers: int) -> None:
     participants = _participants(config.participants, seed)
     sign_map = {sign: label for label, sign in enumerate(GISLR_SIGNS)}
     (root / SIGN_MAP_FILE).write_text(json.dumps(sign_map))
-    motions = {sign: SignMotion.of(sign) for sign in config.signs}
-    plan = [(p, sign, rep) for p in participants for sign in config.signs for rep in range(config.repetitions)]
-    rows, used_ids = [], set()
-    progress = Progress(len(plan), "sample", "files")
-    for participant, sign, rep in plan:
-        rng = np.random.default_rng([seed, 3, participant.index, GISLR_SIGNS.index(sign), rep])
-        sequence_id = _unique(int(rng.integers(10**6, 2**32 - 1)), used_ids)
-        path = f"{LANDMARK_DIR}/{participant.participant_id}/{sequence_id}.parquet"
-        values = _recording(motions[sign], participant, config, rng)
-        first_frame = int(rng.integers(FIRST_FRAMES[0], FIRST_FRAMES[1] + 1))
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(_landmark_table(first_frame, values), root / path, **PARQUET_OPTIONS)
-        rows.append((path, participant.participant_id, str(sequence_id), sign))
-        progress.update()
-    progress.close()
+    signs = sample_signs(config)
+    write = functools.partial(_write_recording, root=root, config=config, seed=seed,
+                              motions={sign: SignMotion.of(sign) for sign in signs})
+    plan = _recording_plan(participants, signs, config.sequences_per_sign, seed)
+    rows = list(map_in_order(write, plan, len(plan), workers, "sample", chunk_size=32))
     index = pd.DataFrame(rows, columns=list(INDEX_COLUMNS))
     index = index.sort_values("sequence_id", kind="stable")  # by id as text, like Kaggle's train.csv
     index.to_csv(root / INDEX_FILE, index=False)
+
+
+def _recording_plan(participants: list[Participant], signs: list[str], sequences_per_sign: int,
+                    seed: int) -> list[tuple[Participant, str, int, int]]:
+    """(participant, sign, repetition, sequence id) of every recording: a sign's recordings go round the
+    participants in turn, starting from a participant that depends on the sign. Ids are drawn here, in one process, so that they are unique and do not depend on workers."""
+    plan, used_ids = [], set()
+    for participant in participants:
+        for sign in signs:
+            turn = (participant.index - GISLR_SIGNS.index(sign)) % len(participants)  # each sign starts elsewhere
+            share = (sequences_per_sign - turn + len(participants) - 1) // len(participants)
+            for rep in range(share):
+                sequence_id = _unique(int(_recording_rng(seed, participant, sign, rep).integers(10**6, 2**32 - 1)),
+                                      used_ids)
+                plan.append((participant, sign, rep, sequence_id))
+    return plan
+
+
+def _recording_rng(seed: int, participant: Participant, sign: str, rep: int) -> np.random.Generator:
+    """The random stream of one recording: its first draw is the sequence id, the rest make the recording."""
+    return np.random.default_rng([seed, 3, participant.index, GISLR_SIGNS.index(sign), rep])
+
+
+def _write_recording(task: tuple[Participant, str, int, int], root: Path, config: SampleConfig, seed: int,
+                     motions: dict[str, SignMotion]) -> tuple[str, str, str, str]:
+    """Write one recording's parquet file; returns its row of the index."""
+    participant, sign, rep, sequence_id = task
+    rng = _recording_rng(seed, participant, sign, rep)
+    rng.integers(10**6, 2**32 - 1)  # the sequence id, drawn by the plan
+    path = f"{LANDMARK_DIR}/{participant.participant_id}/{sequence_id}.parquet"
+    values = _recording(motions[sign], participant, config, rng)
+    first_frame = int(rng.integers(FIRST_FRAMES[0], FIRST_FRAMES[1] + 1))
+    (root / path).parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(_landmark_table(first_frame, values), root / path, **PARQUET_OPTIONS)
+    return path, participant.participant_id, str(sequence_id), sign
 
 
 def _replace_dir(source: Path, target: Path) -> None:
@@ -281,8 +317,8 @@ def _phase(motion: SignMotion, participant: Participant, config: SampleConfig, r
     kind = rng.random()
     if kind < 0.04:  # cut short
         length, lead, tail = int(rng.integers(config.min_frames, config.min_frames + 5)), 0, 0
-    elif kind < 0.07:  # hesitates before and after the sign
-        length = int(round(moving * rng.uniform(1.8, 2.6)))
+    elif kind < 0.07:  # hesitates or idles before the sign: the competition's long tail (up to about 500 frames)
+        length = int(round(moving * np.exp(rng.uniform(np.log(1.8), np.log(LONGEST_IDLE)))))
         lead = int(rng.integers(0, max(1, int(length - moving))))
         tail = 0
     else:

@@ -25,7 +25,7 @@ from asl.landmarks import SELECTED_ROWS, mirror_permutation, part_rows, selected
 from asl.params import SampleConfig, load_params
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = SampleConfig(participants=3, signs=["hello", "bye", "yes"], repetitions=2, min_frames=4, max_frames=100)
+TINY = SampleConfig(participants=3, signs=["hello", "bye", "yes"], sequences_per_sign=6, min_frames=4, max_frames=100)
 
 
 @pytest.fixture(scope="module")
@@ -112,9 +112,9 @@ def test_coordinates_look_like_mediapipe(tiny):
         assert (shoulders[:, 0, 0] > shoulders[:, 1, 0]).all()  # the signer's left is on the image's right
 
 
-def test_same_config_and_seed_give_identical_bytes(tiny, tmp_path):
+def test_same_config_and_seed_give_identical_bytes_whatever_the_workers(tiny, tmp_path):
     again = tmp_path / "again"
-    generate_sample(again, TINY, seed=0)
+    generate_sample(again, TINY, seed=0, workers=2)
     files = sorted(p.relative_to(tiny) for p in tiny.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     for file in files:
@@ -127,11 +127,40 @@ def test_another_seed_gives_other_participants(tiny, tmp_path):
 
 
 def test_adding_a_sign_leaves_the_other_recordings_unchanged(tmp_path):
-    small = SampleConfig(participants=1, signs=["hello", "bye"], repetitions=1, min_frames=4, max_frames=100)
+    small = SampleConfig(participants=1, signs=["hello", "bye"], sequences_per_sign=1, min_frames=4, max_frames=100)
     generate_sample(tmp_path / "two", small, seed=3)
     generate_sample(tmp_path / "three", dataclasses.replace(small, signs=["hello", "yes", "bye"]), seed=3)
     for path in read_index(tmp_path / "two")["path"]:
         assert (tmp_path / "two" / path).read_bytes() == (tmp_path / "three" / path).read_bytes()
+
+
+def test_a_number_of_signs_takes_the_first_signs_of_the_map_and_spreads_recordings_over_participants(tmp_path):
+    config = SampleConfig(participants=3, signs=4, sequences_per_sign=5, min_frames=4, max_frames=100)
+    generate_sample(tmp_path / "sample", config, seed=0)
+    index = read_index(tmp_path / "sample")
+    assert sorted(index["sign"].unique()) == sorted(GISLR_SIGNS[:4])
+    assert (index.groupby("sign").size() == 5).all()
+    assert sorted(index.groupby("participant_id").size()) == [6, 7, 7]  # 5 per sign: 2, 2, 1 in turn
+
+
+def test_lengths_have_the_competitions_long_tail(tmp_path):
+    config = SampleConfig(participants=2, signs=8, sequences_per_sign=60, min_frames=1, max_frames=500)
+    generate_sample(tmp_path / "sample", config, seed=0, workers=2)
+    index = read_index(tmp_path / "sample")
+    lengths = np.array([pq.ParquetFile(tmp_path / "sample" / path).metadata.num_rows // 543 for path in index["path"]])
+    assert lengths.min() <= 5 and lengths.max() > 150  # a few cut short, a few idle long
+    assert 15 <= np.median(lengths) <= 60 and np.mean(lengths > 100) < 0.05
+
+
+@pytest.mark.parametrize("signs", [0, 251])
+def test_a_bad_number_of_signs_is_an_error(tmp_path, signs):
+    with pytest.raises(AslError, match=f"sample.signs: a number of signs must be 1 to 250, got {signs}"):
+        generate_sample(tmp_path / "sample", dataclasses.replace(TINY, signs=signs), seed=0)
+
+
+def test_signs_that_are_neither_a_list_nor_a_number_are_an_error(tmp_path):
+    with pytest.raises(AslError, match=r"sample.signs must be a list.* or sample.signs must be of type int"):
+        load_params(_params_file(tmp_path, signs="hello"))
 
 
 def test_unknown_sign_is_an_error_naming_it(tmp_path):
@@ -150,7 +179,7 @@ def test_existing_output_is_replaced(tmp_path):
     out = tmp_path / "sample"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    config = dataclasses.replace(TINY, participants=1, signs=["hello"], repetitions=1)
+    config = dataclasses.replace(TINY, participants=1, signs=["hello"], sequences_per_sign=1)
     generate_sample(out, config, seed=0)
     assert not (out / "stale.txt").exists()
     assert len(read_index(out)) == 1
@@ -194,7 +223,7 @@ def _features(values: np.ndarray, frames: int = 16) -> np.ndarray:
 
 
 def test_signs_are_learnable_across_participants(tmp_path):
-    config = SampleConfig(participants=6, signs=["hello", "thankyou", "bye", "yes"], repetitions=4,
+    config = SampleConfig(participants=6, signs=["hello", "thankyou", "bye", "yes"], sequences_per_sign=24,
                           min_frames=4, max_frames=100)
     generate_sample(tmp_path / "sample", config, seed=0)
     index, sequences = _sequences(tmp_path / "sample")
@@ -220,7 +249,7 @@ def _params_file(tmp_path: Path, **sample) -> Path:
 
 
 def test_stage_writes_the_sample(tmp_path):
-    params = _params_file(tmp_path, participants=1, signs=["hello"], repetitions=2)
+    params = _params_file(tmp_path, participants=1, signs=["hello"], sequences_per_sign=2)
     result = CliRunner().invoke(_stage().app, ["--params", str(params), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert len(read_index(tmp_path / "out")) == 2

@@ -14,7 +14,7 @@ FEW_FRAMES = 24  # evenly sampled frames per video: enough to see the hands, fas
 def tiny_params(path: Path, **data) -> Path:
     """The repository's params with a tiny sample and a tiny transformer trained for two epochs."""
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["sample"].update(participants=4, signs=["hello", "thankyou", "bye"], repetitions=3, max_frames=30)
+    params["sample"].update(participants=4, signs=["hello", "thankyou", "bye"], sequences_per_sign=12, max_frames=30)
     params["train"].update(epochs=2, batch_size=8)
     params["split"].update(train_size=0.5, valid_size=0.25, test_size=0.25)
     params["data"].update(workers=1, **data)

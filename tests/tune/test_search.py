@@ -19,7 +19,7 @@ ASL = [sys.executable, "-c", "from asl.cli import app; app()"]
 def tiny_params(folder: Path) -> Path:
     """The repository's params, with a tiny sample, a tiny transformer, one epoch and a small search space."""
     params = yaml.load((REPO / "params.yaml").read_text(), Loader=yaml.SafeLoader)
-    params["sample"].update(participants=5, signs=["hello", "thankyou", "bye"], repetitions=4, max_frames=30)
+    params["sample"].update(participants=5, signs=["hello", "thankyou", "bye"], sequences_per_sign=20, max_frames=30)
     params["train"].update(epochs=1, batch_size=8)
     params["models"]["TransformerPredictor"].update(d_model=16, n_head=2, dim_feedforward=32, num_layers=1)
     space = params["tune"]["space"]["TransformerPredictor"]
