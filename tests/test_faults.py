@@ -129,6 +129,31 @@ def test_real_files_pass_and_validate_says_why_a_file_fails(gislr_sample, tmp_pa
     assert "1 of 2 files failed validation" in result.output and "Traceback" not in result.output
 
 
+def test_pipeline_completes_beside_corrupt_files_and_the_report_names_each(work, tmp_path):
+    """Beside good recordings: one with x = inf, one with landmarks out of order, one row with an unknown sign. The
+    stages run through to evaluation, and clean_report.json names each with its reason."""
+    from tests.test_pipeline import run_pipeline
+
+    raw = tmp_path / "raw"
+    subprocess.run(["cp", "-r", str(work / "raw"), str(raw)], check=True)
+    index = pd.read_csv(raw / "train.csv", dtype=str)
+    corrupted = {"non_finite": index["path"].iat[0], "bad_landmark_order": index["path"].iat[1]}
+    for reason, case in (("non_finite", "inf"), ("bad_landmark_order", "swapped")):
+        path = raw / corrupted[reason]
+        pq.write_table(corrupt(pq.read_table(path), case), path)
+    index.loc[2, "sign"] = "nosuchsign"
+    index.to_csv(raw / "train.csv", index=False)
+    corrupted["unknown_sign"] = index["path"].iat[2]
+
+    metrics = run_pipeline(small_params(tmp_path, train={"epochs": 2}), raw, tmp_path)
+    assert metrics["n_test"] > 0 and np.isfinite(metrics["accuracy"])
+    report = json.loads((tmp_path / "clean.json").read_text())
+    named = {reason: [example["path"] for part in report["splits"].values()
+                      for example in part["examples"].get(reason, [])] for reason in corrupted}
+    assert all(corrupted[reason] in named[reason] for reason in corrupted), named
+    assert all(report["dropped"][reason] == 1 for reason in corrupted)
+
+
 # --- killed stages ------------------------------------------------------------------------------------------------
 
 

@@ -194,5 +194,6 @@ def test_clean_fails_clearly_on_an_index_without_signs(tmp_path):
 
 def test_split_stage_rejects_a_fold_out_of_range(tmp_path):
     params = small_params(tmp_path, split={"strategy": "group_kfold", "folds": 3, "fold": 3})
-    result = run_stage("check", "--params", params)
+    result = run_stage("check", "--params", params, "--out", tmp_path / "check.txt")
     assert result.returncode == 1 and "split.fold must be in 0..2 (split.folds=3), got 3" in result.stderr
+    assert not (tmp_path / "check.txt").exists()

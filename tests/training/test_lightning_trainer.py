@@ -64,11 +64,10 @@ def test_a_lightning_model_trains_through_lightning_with_the_native_engine_set(t
                          "label": data.labels})
     engines = []
     monkeypatch.setattr(lightning_trainer.LightningTask, "on_fit_start", lambda task: engines.append("lightning"))
-    params = dataclasses.replace(toy_params("LightningBaseModel", "native"),
-                                 split=dataclasses.replace(load_params(REPO / "params.yaml").split,
-                                                           valid_participants=["4"], test_participants=["5"]))
-    summary = train_model(params, ProcessedData(data.values, meta, data.signs), tmp_path / "best",
-                          tmp_path / "live", tmp_path / "tb")
+    split = meta["participant_id"].map({"4": "valid", "5": "test"}).fillna("train").to_numpy()
+    data = ProcessedData(data.values, meta, data.signs, split)
+    summary = train_model(toy_params("LightningBaseModel", "native"), data, tmp_path / "best", tmp_path / "live",
+                          tmp_path / "tb")
     assert engines == ["lightning"] and summary["epochs_run"] == 2
     log = json.loads((tmp_path / "live" / "metrics.json").read_text())
     assert set(log["train"]) == {"loss", "accuracy", "f1_macro", "precision_macro", "recall_macro"}
