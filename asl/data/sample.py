@@ -212,7 +212,8 @@ def _write_sample(root: Path, config: SampleConfig, seed: int, workers: int) -> 
 def _recording_plan(participants: list[Participant], signs: list[str], sequences_per_sign: int,
                     seed: int) -> list[tuple[Participant, str, int, int]]:
     """(participant, sign, repetition, sequence id) of every recording: a sign's recordings go round the
-    participants in turn, starting from a participant that depends on the sign. Ids are drawn here, in one process, so that they are unique and do not depend on workers."""
+    participants in turn, starting from a participant that depends on the sign. Ids are drawn here, in one process,
+    so that they are unique and do not depend on workers."""
     plan, used_ids = [], set()
     for participant in participants:
         for sign in signs:
