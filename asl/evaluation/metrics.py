@@ -59,8 +59,9 @@ def accuracy_by_group(labels: np.ndarray, probabilities: np.ndarray, groups: np.
 
 
 def participant_bootstrap_interval(correct: np.ndarray, participants: np.ndarray, samples: int, seed: int,
-                                   level: float = CONFIDENCE_LEVEL) -> list[float]:
-    """[low, high] percentile interval of accuracy over `samples` resamples of the participants.
+                                   level: float = CONFIDENCE_LEVEL) -> list[float] | None:
+    """[low, high] percentile interval of accuracy over `samples` resamples of the participants, or None when
+    there are fewer than two participants (one signer says nothing about how accuracy varies between signers).
 
     Recordings of one signer are not independent, so the unit resampled (with replacement) is the participant:
     each resample draws as many participants as there are and pools all their rows.
@@ -68,6 +69,8 @@ def participant_bootstrap_interval(correct: np.ndarray, participants: np.ndarray
     if samples < 1:
         raise AslError(f"evaluate.bootstrap_samples must be at least 1, got {samples}")
     _, group = np.unique(np.asarray(participants).astype(str), return_inverse=True)
+    if group.max(initial=0) < 1:
+        return None
     hits = np.bincount(group, weights=np.asarray(correct, dtype=float))  # correct rows per participant
     rows = np.bincount(group)
     draws = np.random.default_rng(seed).integers(0, len(rows), size=(samples, len(rows)))  # participant indices
@@ -87,8 +90,8 @@ def evaluation_metrics(labels: np.ndarray, probabilities: np.ndarray, participan
         "accuracy": scores.pop("accuracy"),
         "accuracy_ci95": interval,
         # the same bounds as numbers: DVC's metrics show/diff and exp show leave lists out
-        "accuracy_ci95_low": interval[0],
-        "accuracy_ci95_high": interval[1],
+        "accuracy_ci95_low": interval[0] if interval else None,
+        "accuracy_ci95_high": interval[1] if interval else None,
         **{key: scores.pop(key) for key in list(scores) if key.startswith("top")},
         **scores,
         "per_participant": accuracy_by_group(labels, probabilities, participants),

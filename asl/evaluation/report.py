@@ -187,8 +187,10 @@ def write_report(
 def _metrics_section(metrics: dict[str, Any]) -> str:
     scalars = [(key, _format(value)) for key, value in metrics.items()
                if (value is None or _is_number(value)) and not key.startswith("accuracy_ci95_")]
-    low, high = metrics["accuracy_ci95"]
-    scalars.insert(1, ("accuracy_ci95", f"[{low:.4f}, {high:.4f}] (bootstrap over test participants)"))
+    interval = metrics["accuracy_ci95"]
+    scalars.insert(1, ("accuracy_ci95", "none: one test participant (the bootstrap resamples participants)"
+                       if interval is None else f"[{interval[0]:.4f}, {interval[1]:.4f}] (bootstrap over test "
+                       "participants)"))
     table = _table(("metric", "value"), scalars)
     strategy = metrics["split_strategy"]
     if strategy == "random":

@@ -59,9 +59,15 @@ def test_bootstrap_resamples_participants_by_hand():
 
 
 def test_bootstrap_does_not_resample_rows():
-    # One participant, half right: a row bootstrap would give a wide interval; the participant is the unit.
+    # Two participants, each half right: a row bootstrap would give a wide interval; the participant is the unit.
     correct = np.arange(40) % 2 == 0
-    assert participant_bootstrap_interval(correct, np.full(40, "p"), 500, seed=0) == [0.5, 0.5]
+    participants = np.repeat(["p", "q"], 20)
+    assert participant_bootstrap_interval(correct, participants, 500, seed=0) == [0.5, 0.5]
+
+
+def test_one_participant_gives_no_interval():
+    correct = np.arange(40) % 2 == 0
+    assert participant_bootstrap_interval(correct, np.full(40, "p"), 500, seed=0) is None
 
 
 def test_bootstrap_is_seeded_and_checks_its_samples():

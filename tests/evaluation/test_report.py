@@ -174,6 +174,19 @@ def test_random_split_warns(tmp_path):
         assert_png(tmp_path / "out" / "figures" / name)
 
 
+def test_one_test_participant_gives_no_interval_and_says_why(tmp_path):
+    paths = write_inputs(tmp_path, n_signs=4)
+    metrics = {**load_eval_metrics(paths["eval"]), "accuracy_ci95": None, "accuracy_ci95_low": None,
+               "accuracy_ci95_high": None}
+    predictions = pd.DataFrame(
+        {"sequence_id": ["1", "2"], "participant_id": ["2044"] * 2, "actual": ["a", "b"], "predicted": ["a", "a"]}
+    )
+    meta = pd.DataFrame({"sign": ["a"], "participant_id": ["2044"], "original_frames": [10]})
+    clean = clean_report({"train": {}, "valid": {}, "test": {}})
+    text = write_report(metrics, predictions, {}, meta, clean, ROBUSTNESS, tmp_path / "out", "t").read_text()
+    assert "| accuracy_ci95 | none: one test participant (the bootstrap resamples participants) |" in text
+
+
 def test_training_history_skips_missing_metrics(tmp_path):
     paths = write_inputs(tmp_path, n_signs=2)
     history = load_training_history(paths["train_log"])

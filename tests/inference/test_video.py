@@ -212,3 +212,20 @@ def test_the_asl_command_does_not_import_heavy_frameworks():
     code = f"import sys, asl.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_a_one_frame_video_is_predicted_with_a_warning_naming_the_frame_count(shared_videos, checkpoint, tmp_path):
+    import cv2
+
+    frames = list(read_frames(shared_videos / "bad__thkazi.mp4"))
+    middle = frames[len(frames) // 2]  # the signing hand is in view mid-sign
+    one = tmp_path / "one.mp4"
+    writer = cv2.VideoWriter(str(one), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, middle.shape[1::-1])
+    writer.write(middle)
+    writer.release()
+    result = CliRunner().invoke(app, ["predict", "video", str(one), "--checkpoint", str(checkpoint), "--json"])
+    assert result.exit_code == 0, result.output
+    warning = "only 1 of 1 frames show a hand, fewer than the clean.min_frames="
+    assert f"warning: {one}: {warning}" in result.stderr
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert report["videos"][0]["warnings"][0].startswith(warning)
