@@ -87,9 +87,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed,
                                 params.preprocess.normalization)
     generator = torch.Generator().manual_seed(params.seed)
-    loader = torch.utils.data.DataLoader(
-        train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
-        generator=generator, worker_init_fn=seed_worker, pin_memory=device.type == "cuda")
+    loader = training_loader(train_set, params, generator, device)
     epochs = 1 if params.train.fast_dev_run else params.train.epochs
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     logger = EpochLogger(live_dir, tensorboard_dir)
@@ -168,6 +166,14 @@ def training_probe(model: BaseModel, batch_size: int, precision: MixedPrecision,
     with precision.autocast():
         logits = model(x, mask)
     logits.float().sum().backward()
+
+
+def training_loader(train_set: LandmarkDataset, params: Params, generator: torch.Generator,
+                    device: torch.device) -> torch.utils.data.DataLoader:
+    """Shuffled batches of `train.batch_size` (`generator` orders them), in pinned memory when training on CUDA."""
+    return torch.utils.data.DataLoader(
+        train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
+        generator=generator, worker_init_fn=seed_worker, pin_memory=device.type == "cuda")
 
 
 def train_epoch(model: BaseModel, loader: torch.utils.data.DataLoader, optimizer: torch.optim.Optimizer,
