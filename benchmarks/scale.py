@@ -2,7 +2,7 @@
 then a whole training epoch of the default model against its step alone.
 
 Usage: python benchmarks/scale.py [--sequences-per-sign 378] [--raw-dir DIR] [--workers 2] [--device cpu --device cuda]
-       [--max-train-sequences N] [--scratch-dir DIR] [--params params.yaml]
+       [--max-train-sequences N] [--repeats 3] [--scratch-dir DIR] [--params params.yaml]
 The dataset is `asl.data.sample.generate_sample` with 21 participants, 250 signs, `--sequences-per-sign` recordings
 of each (378: 94,500, the competition's 94,477) of 1 to 500 frames, written into a scratch folder that is removed
 at the end (`--raw-dir` reuses a dataset in the raw layout instead, and keeps it). `clean`, `preprocess` and `split`
@@ -10,9 +10,10 @@ run as `dvc repro` runs them: their dvc.yaml commands, as subprocesses, with par
 pointing at the dataset, data.workers from `--workers`); each stage's peak resident memory is the largest sum of
 the RSS of its process and all its children, sampled every 0.1 s. Then, per device, the default model (params.yaml
 `model`, train.* settings) trains one epoch through the trainer's own `train_epoch` (loader, augmentation, device
-copies, metrics) and the same number of steps on resident batches (the ceiling: the same rows, stacked on the device
-beforehand, no loader, no augmentation); both after one warm-up step. `--max-train-sequences` caps the epoch on a
-slow CPU. Prints one figure per line, ratios last in each group.
+copies, metrics) and the same number of steps on resident batches (the ceiling: as many of the training rows,
+stacked on the device beforehand, no loader, no augmentation); both after one warm-up step. `--max-train-sequences`
+caps the epoch on a slow CPU; `--repeats` epochs are timed, each followed by its resident steps, and the medians
+printed. Prints one figure per line, ratios last in each group.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -123,8 +125,9 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def training_figures(config, data, device: torch.device, max_sequences: int | None) -> None:
-    """Sequences/s of one epoch through `train_epoch` and of the same steps on resident batches; their ratio."""
+def training_figures(config, data, device: torch.device, max_sequences: int | None, repeats: int) -> None:
+    """Sequences/s of one epoch through `train_epoch` and of the same steps on resident batches (medians of
+    `repeats`); their ratio."""
     torch_trainer.seed_everything(config.seed, config.train.deterministic)
     precision = mixed_precision(config.train.precision, device)
     rows = np.flatnonzero(data.split == "train")
@@ -142,18 +145,21 @@ def training_figures(config, data, device: torch.device, max_sequences: int | No
     resident = resident_batches(data.values, data.labels, rows[:sequences], batch_size, device)
     model.training_step(*resident[0], optimizer, precision)  # warm-up: allocations, kernels
     synchronize(device)
-    start = time.perf_counter()
-    torch_trainer.train_epoch(model, loader, optimizer, device, batches, 0, precision)
-    epoch = time.perf_counter() - start
-    start = time.perf_counter()
-    for x, mask, labels in resident:
-        model.training_step(x, mask, labels, optimizer, precision)
-    synchronize(device)
-    ceiling = time.perf_counter() - start
+    epochs, ceilings = [], []
+    for repeat in range(repeats):  # in turns, so a change of load on a shared machine hits both
+        start = time.perf_counter()
+        torch_trainer.train_epoch(model, loader, optimizer, device, batches, repeat, precision)
+        epochs.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for x, mask, labels in resident:
+            model.training_step(x, mask, labels, optimizer, precision)
+        synchronize(device)
+        ceilings.append(time.perf_counter() - start)
+    epoch, ceiling = statistics.median(epochs), statistics.median(ceilings)
     name = device.type
     print(f"train_{name}_sequences: {sequences} of {len(rows)} training rows (batch {batch_size}, precision "
           f"{config.train.precision}, compile {str(config.train.compile).lower()}, "
-          f"num_workers {config.train.num_workers})")
+          f"num_workers {config.train.num_workers}, median of {repeats})")
     print(f"train_{name}_epoch_sequences_per_s: {sequences / epoch:.0f}")
     print(f"train_{name}_resident_step_sequences_per_s: {sequences / ceiling:.0f}")
     print(f"train_{name}_epoch_over_resident_step: {epoch / ceiling:.2f}")
@@ -166,6 +172,7 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
          device: list[str] = typer.Option(["cpu", "cuda"], help="devices to train on (cuda: when present)"),
          max_train_sequences: int = typer.Option(None, help="cap the timed epoch at this many sequences"),
          scratch_dir: Path = typer.Option(None, help="where the scratch folder goes (default: the system's)"),
+         repeats: int = typer.Option(3, help="timed epochs (each against its resident-batch steps)"),
          params: Path = Path("params.yaml")) -> None:
     config = load_params(params)
     workers = workers or config.data.workers
@@ -203,7 +210,7 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
             if name == "cuda" and not torch.cuda.is_available():
                 print("train_cuda: no CUDA device here")
                 continue
-            training_figures(config, data, torch.device(name), max_train_sequences)
+            training_figures(config, data, torch.device(name), max_train_sequences, repeats)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

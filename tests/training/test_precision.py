@@ -23,7 +23,8 @@ def with_train(params, **changes):
 def test_precision_reads_as_written_in_yaml(tmp_path, written, read):
     from asl.params import load_params
 
-    assert load_params(write_params(tmp_path, lambda raw: raw["train"].update(precision=written))).train.precision == read
+    path = write_params(tmp_path, lambda raw: raw["train"].update(precision=written))
+    assert load_params(path).train.precision == read
 
 
 def test_an_unknown_precision_lists_the_choices(tmp_path):
