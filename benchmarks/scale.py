@@ -12,8 +12,8 @@ the RSS of its process and all its children, sampled every 0.1 s. Then, per devi
 `model`, train.* settings) trains one epoch through the trainer's own `train_epoch` (loader, augmentation, device
 copies, metrics) and the same number of steps on resident batches (the ceiling: as many of the training rows,
 stacked on the device beforehand, no loader, no augmentation); both after one warm-up step. `--max-train-sequences`
-caps the epoch on a slow CPU; `--repeats` epochs are timed, each followed by its resident steps, and the medians
-printed. Prints one figure per line, ratios last in each group.
+caps the epoch on a slow CPU; `--repeats` epochs are timed, each with its resident steps and the loader alone (its batches
+copied to the device, no step), and the medians printed. Prints one figure per line, ratios last in each group.
 """
 
 from __future__ import annotations
@@ -145,8 +145,13 @@ def training_figures(config, data, device: torch.device, max_sequences: int | No
     resident = resident_batches(data.values, data.labels, rows[:sequences], batch_size, device)
     model.training_step(*resident[0], optimizer, precision)  # warm-up: allocations, kernels
     synchronize(device)
-    epochs, ceilings = [], []
-    for repeat in range(repeats):  # in turns, so a change of load on a shared machine hits both
+    epochs, ceilings, loading = [], [], []
+    for repeat in range(repeats):  # in turns, so a change of load on a shared machine hits all three
+        start = time.perf_counter()
+        for _, (x, mask, labels) in zip(range(batches), loader):
+            x.to(device, non_blocking=True), mask.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        synchronize(device)
+        loading.append(time.perf_counter() - start)
         start = time.perf_counter()
         torch_trainer.train_epoch(model, loader, optimizer, device, batches, repeat, precision)
         epochs.append(time.perf_counter() - start)
@@ -155,13 +160,14 @@ def training_figures(config, data, device: torch.device, max_sequences: int | No
             model.training_step(x, mask, labels, optimizer, precision)
         synchronize(device)
         ceilings.append(time.perf_counter() - start)
-    epoch, ceiling = statistics.median(epochs), statistics.median(ceilings)
+    epoch, ceiling, load = statistics.median(epochs), statistics.median(ceilings), statistics.median(loading)
     name = device.type
     print(f"train_{name}_sequences: {sequences} of {len(rows)} training rows (batch {batch_size}, precision "
           f"{config.train.precision}, compile {str(config.train.compile).lower()}, "
           f"num_workers {config.train.num_workers}, median of {repeats})")
     print(f"train_{name}_epoch_sequences_per_s: {sequences / epoch:.0f}")
     print(f"train_{name}_resident_step_sequences_per_s: {sequences / ceiling:.0f}")
+    print(f"train_{name}_loader_alone_sequences_per_s: {sequences / load:.0f}")
     print(f"train_{name}_epoch_over_resident_step: {epoch / ceiling:.2f}")
 
 
