@@ -10,7 +10,7 @@ from asl.check import params_problems
 from asl.errors import AslError
 from asl.training import torch_trainer
 from asl.training.common import epoch_metrics
-from asl.training.precision import compile_for_training, mixed_precision
+from asl.training.precision import MixedPrecision, compile_for_training, mixed_precision
 from tests.test_params import write_params
 from tests.training.test_lightning_trainer import toy_data, toy_params
 
@@ -100,3 +100,22 @@ def test_a_model_that_cannot_compile_trains_eagerly_with_a_warning(capsys):
         capsys.readouterr().err
     assert model._compiled_call_impl is None and torch.equal(torch.get_rng_state(), random_state)
     torch.testing.assert_close(model.predict_logits(x, mask), eager, rtol=0, atol=0)
+
+
+def test_the_grad_scaler_is_saved_with_the_training_state_and_restored(tmp_path, monkeypatch):
+    """16-mixed's GradScaler is training state: its loss scale is saved every epoch and restored by a resume (a
+    CPU scaler stands in for CUDA's here)."""
+    scalers = []
+
+    def with_scaler(setting, device):
+        scalers.append(torch.amp.GradScaler("cpu", init_scale=1024.0 if not scalers else 1.0))
+        return MixedPrecision("cpu", None, scalers[-1])
+
+    monkeypatch.setattr(torch_trainer, "mixed_precision", with_scaler)
+    params = with_train(toy_params("TransformerPredictor", "native"), resume=True)
+    for _ in range(2):  # the second run finds the first one's state and resumes it (nothing is left to train)
+        torch_trainer.train(params, toy_data(), tmp_path / "model.pt", tmp_path / "live", tmp_path / "tb",
+                            state_dir=tmp_path / "state")
+    saved = torch.load(tmp_path / "state" / "state.pt", weights_only=False)["scaler"]
+    assert saved["scale"] == 1024.0 and saved["_growth_tracker"] == 6  # two epochs of three steps, none overflowed
+    assert scalers[1].get_scale() == 1024.0 and scalers[1].state_dict() == saved
