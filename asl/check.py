@@ -22,7 +22,7 @@ def params_problems(params: Params, raw_dir: Path | None = None) -> list[str]:
             check()
         except AslError as error:
             problems.append(str(error))
-    problems += range_problems(params) + split_problems(params.split) + resume_problems(params)
+    problems += range_problems(params) + split_problems(params.split) + resume_problems(params) + speed_problems(params)
     return problems + (participant_problems(params.split, raw_dir) if raw_dir is not None else [])
 
 
@@ -35,6 +35,21 @@ def resume_problems(params: Params) -> list[str]:
     trainer = "TensorFlow" if params.framework != "pytorch" else "PyTorch Lightning"
     return [f"train.resume: true works with the native PyTorch trainer only, not {trainer} "
             f"({params.framework} {params.model}); set train.resume: false"]
+
+
+def speed_problems(params: Params) -> list[str]:
+    """`train.precision` and `train.compile` where the trainer does not apply them: TensorFlow has neither, the
+    Lightning engine takes the precision but not compile."""
+    from asl.training.run import uses_lightning
+
+    train, problems = params.train, []
+    if train.compile and not (params.framework == "pytorch" and not uses_lightning(params)):
+        problems.append(f"train.compile: true works with the native PyTorch trainer only, not {params.framework} "
+                        f"{params.model}; set train.compile: false")
+    if train.precision != "32" and params.framework != "pytorch":
+        problems.append(f"train.precision: {train.precision} works with the PyTorch trainers only, not "
+                        f"{params.framework}; set train.precision: 32")
+    return problems
 
 
 def participant_problems(split: SplitConfig, raw_dir: Path) -> list[str]:

@@ -116,6 +116,8 @@ class TrainConfig:
     engine: Literal["native", "lightning"] = "native"  # lightning: the same training through PyTorch Lightning
     resume: bool = False  # continue an interrupted run from its saved state (native PyTorch trainer only)
     deterministic: bool = True  # deterministic algorithms (GPU included): a rerun on a device repeats its metrics
+    precision: Literal["32", "bf16", "16-mixed"] = "32"  # autocast of the training step (32: none); YAML's 32 is "32"
+    compile: bool = False  # torch.compile the model for training (eager, with a warning, where it cannot compile)
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,8 @@ def convert(hint: Any, value: Any, key: str) -> Any:
         return from_mapping(hint, value, key)
     if origin is Literal:
         choices = typing.get_args(hint)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and str(value) in choices:
+            value = str(value)  # `precision: 32` as written in YAML (or by `dvc exp run -S`) names the choice "32"
         if value not in choices:
             raise AslError(f"{key} must be one of {', '.join(map(str, choices))}, got {value!r}")
         return value

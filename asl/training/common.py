@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asl.evaluation.metrics import EPOCH_METRICS, classification_metrics
+from asl.evaluation.metrics import EPOCH_METRICS, epoch_scores
 from asl.params import Params
 
 
@@ -22,7 +22,7 @@ class TrainingData:
 
 def epoch_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float | None]:
     """The metrics logged every epoch (EPOCH_METRICS), from labels and predicted probabilities."""
-    metrics = classification_metrics(labels, probabilities)
+    metrics = epoch_scores(labels, probabilities)
     return {name: metrics[name] for name in EPOCH_METRICS}
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Callable
 
 import lightning
-import numpy as np
 import torch
 
 from asl.data.dataset import LandmarkDataset
@@ -21,10 +20,12 @@ from asl.check import raise_problems
 from asl.models.torch.base import BaseModel, mark_checkpoint_finished
 from asl.params import Params, range_problems
 from asl.progress import on_terminal
-from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
+from asl.training.common import TrainingData, checkpoint_extras
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
-from asl.training.torch_trainer import apply_callbacks, build_model, resolve_device, seed_everything, seed_worker
+from asl.training.precision import LIGHTNING_PRECISION, check_precision
+from asl.training.torch_trainer import (apply_callbacks, build_model, collected_metrics, resolve_device,
+                                        seed_everything, seed_worker)
 
 
 class LightningTask(lightning.LightningModule):
@@ -59,14 +60,14 @@ class LightningTask(lightning.LightningModule):
         self._collect("valid", labels, self.model(x, mask))
 
     def _collect(self, split: str, labels: torch.Tensor, logits: torch.Tensor) -> None:
-        self.outputs[split][0].append(labels.cpu().numpy())
-        self.outputs[split][1].append(torch.softmax(logits, dim=1).cpu().numpy())
+        self.outputs[split][0].append(labels)  # on the device until the epoch's end, as in the native loop
+        self.outputs[split][1].append(logits)
 
     def _metrics(self, split: str) -> dict[str, float | None]:
-        labels, probabilities = self.outputs[split]
-        metrics = epoch_metrics(np.concatenate(labels), np.concatenate(probabilities))
+        labels, logits = self.outputs[split]
+        metrics = collected_metrics(labels, logits)
         labels.clear()
-        probabilities.clear()
+        logits.clear()
         return metrics
 
     def on_train_epoch_end(self) -> None:
@@ -100,7 +101,9 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     No training state is saved (`state_dir` is unused): `asl.check` refuses `train.resume` here."""
     raise_problems(range_problems(params), "params")  # e.g. no epoch to train: say so, not UnboundLocalError
     seed_everything(params.seed, params.train.deterministic)
-    kind, devices = accelerator(resolve_device(params.train.device))
+    device = resolve_device(params.train.device)
+    check_precision(params.train.precision, device)
+    kind, devices = accelerator(device)
     model = build_model(params, InputShape(*data.values.shape[1:]), len(data.signs))
     train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed,
                                 params.preprocess.normalization)
@@ -117,7 +120,8 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
         max_epochs=1 if params.train.fast_dev_run else params.train.epochs, accelerator=kind, devices=devices,
         logger=False, enable_checkpointing=False, enable_model_summary=False, num_sanity_val_steps=0,
         deterministic="warn" if params.train.deterministic else False,  # as seed_everything set it
-        limit_train_batches=batches, limit_val_batches=batches, enable_progress_bar=on_terminal())
+        limit_train_batches=batches, limit_val_batches=batches, enable_progress_bar=on_terminal(),
+        precision=LIGHTNING_PRECISION[params.train.precision])
     trainer.fit(task, train_loader, valid_loader)
     mark_checkpoint_finished(checkpoint_path)
     logger.close(task.summary)

@@ -23,6 +23,7 @@ from asl.training.callbacks import dropout_schedule, scheduled_augment_probabili
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
+from asl.training.precision import MixedPrecision, compile_for_training, mixed_precision
 from asl.training.state import (STATE_FILE, RunRecord, load_state, record_from, restore_random_states, run_identity,
                                 save_state)
 
@@ -76,30 +77,34 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     seed_everything(params.seed, params.train.deterministic)
     device = resolve_device(params.train.device)
     tqdm.write(f"training {params.model} on {device}")
+    precision = mixed_precision(params.train.precision, device)
     input_shape = InputShape(*data.values.shape[1:])
     model = build_model(params, input_shape, len(data.signs)).to(device)
     optimizer, scheduler = model.configure_optimizers()
+    if params.train.compile:
+        compile_for_training(model, lambda: training_probe(model, params.train.batch_size, precision, device))
     stopper = EarlyStopping(params.train.early_stop)
     train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed,
                                 params.preprocess.normalization)
     generator = torch.Generator().manual_seed(params.seed)
-    loader = torch.utils.data.DataLoader(
-        train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
-        generator=generator, worker_init_fn=seed_worker)
+    loader = training_loader(train_set, params, generator, device)
     epochs = 1 if params.train.fast_dev_run else params.train.epochs
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     logger = EpochLogger(live_dir, tensorboard_dir)
     state_path = Path(state_dir) / STATE_FILE if state_dir is not None else None
     identity = run_identity(params, data.values.shape, data.labels, [data.train_rows, data.valid_rows])
     trainer = {"model": model, "optimizer": optimizer, "scheduler": scheduler, "stopper": stopper}
+    if precision.scaler is not None:
+        trainer["scaler"] = precision.scaler  # 16-mixed: the loss scale it has found is training state too
     saved = load_state(state_path, identity) if state_path is not None and params.train.resume else None
     record = RunRecord() if saved is None else resume(saved, trainer, generator, logger, checkpoint_path)
     for epoch in range(record.epochs_run, epochs):
         if stopper.should_stop:
             break
         apply_callbacks(model, train_set, epoch, params)
-        train_metrics = train_epoch(model, loader, optimizer, device, max_batches, epoch)
-        valid_metrics = evaluate_rows(model, data, data.valid_rows, params.train.batch_size, device, max_batches)
+        train_metrics = train_epoch(model, loader, optimizer, device, max_batches, epoch, precision)
+        valid_metrics = evaluate_rows(model, data, data.valid_rows, params.train.batch_size, device, max_batches,
+                                      precision)
         metrics = {"train": train_metrics, "valid": valid_metrics}
         logger.log_epoch(epoch, metrics, scheduler.get_last_lr()[0])
         record.history.append((epoch, metrics, scheduler.get_last_lr()[0]))
@@ -152,36 +157,71 @@ def apply_callbacks(model: BaseModel, dataset: LandmarkDataset, epoch: int, para
                                                         params.callbacks.augmentation)
 
 
+def training_probe(model: BaseModel, batch_size: int, precision: MixedPrecision, device: torch.device) -> None:
+    """One forward and backward of a training batch's shape (all frames observed): what compiling needs to run."""
+    shape = model.input_shape
+    x = torch.zeros(batch_size, shape.frames, shape.landmarks, shape.coordinates, device=device)
+    mask = torch.ones(batch_size, shape.frames, dtype=torch.bool, device=device)
+    model.train()
+    with precision.autocast():
+        logits = model(x, mask)
+    logits.float().sum().backward()
+
+
+def training_loader(train_set: LandmarkDataset, params: Params, generator: torch.Generator,
+                    device: torch.device) -> torch.utils.data.DataLoader:
+    """Shuffled batches of `train.batch_size` (`generator` orders them), in pinned memory when training on CUDA."""
+    return torch.utils.data.DataLoader(
+        train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
+        generator=generator, worker_init_fn=seed_worker, pin_memory=device.type == "cuda")
+
+
 def train_epoch(model: BaseModel, loader: torch.utils.data.DataLoader, optimizer: torch.optim.Optimizer,
-                device: torch.device, max_batches: int | None, epoch: int) -> dict[str, float | None]:
-    labels, probabilities = [], []
+                device: torch.device, max_batches: int | None, epoch: int,
+                precision: MixedPrecision | None = None) -> dict[str, float | None]:
+    """One epoch of training steps; labels and logits stay on the device until the epoch's metrics are computed
+    (one copy to the host per epoch: no step waits for the device)."""
+    labels, logits = [], []
     batches = min(len(loader), max_batches or len(loader))
     progress = Progress(batches, f"epoch {epoch}", "batches", leave=False)
     for step, (x, mask, y) in enumerate(loader):
         if step == batches:
             break
-        _, logits = model.training_step(x.to(device), mask.to(device), y.to(device), optimizer)
-        labels.append(y.numpy())
-        probabilities.append(torch.softmax(logits, dim=1).cpu().numpy())
+        y = y.to(device, non_blocking=True)
+        _, step_logits = model.training_step(x.to(device, non_blocking=True), mask.to(device, non_blocking=True), y,
+                                             optimizer, precision)
+        labels.append(y)
+        logits.append(step_logits)
         progress.update()
     progress.close()
-    return epoch_metrics(np.concatenate(labels), np.concatenate(probabilities))
+    return collected_metrics(labels, logits)
+
+
+def collected_metrics(labels: list[torch.Tensor], logits: list[torch.Tensor]) -> dict[str, float | None]:
+    """The epoch's metrics (`epoch_metrics`) of batches of labels and logits collected on the device."""
+    return epoch_metrics(torch.cat(labels).cpu().numpy(), host_probabilities(logits))
+
+
+def host_probabilities(logits: list[torch.Tensor]) -> np.ndarray:
+    """Softmax of batches of logits on their device (in float32 whatever the autocast), copied to the host once."""
+    return torch.softmax(torch.cat(logits).float(), dim=1).cpu().numpy()
 
 
 def evaluate_rows(model: BaseModel, data: TrainingData, rows: np.ndarray, batch_size: int, device: torch.device,
-                  max_batches: int | None = None) -> dict[str, float | None]:
+                  max_batches: int | None = None, precision: MixedPrecision | None = None) -> dict[str, float | None]:
     rows = rows[: max_batches * batch_size] if max_batches else rows
-    probabilities = predict_probabilities(model, data.values, rows, batch_size, device)
+    probabilities = predict_probabilities(model, data.values, rows, batch_size, device, precision)
     return epoch_metrics(data.labels[rows], probabilities)
 
 
 def predict_probabilities(model: BaseModel | FrozenModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
-                          device: torch.device) -> np.ndarray:
-    """Class probabilities (len(rows), classes) of preprocessed sequences, read batch by batch."""
+                          device: torch.device, precision: MixedPrecision | None = None) -> np.ndarray:
+    """Class probabilities (len(rows), classes) of preprocessed sequences, read batch by batch; the logits stay on
+    the device until the last batch. `precision` (a `BaseModel` only): the training's autocast."""
     outputs = []
+    settings = {"precision": precision} if precision is not None else {}
     for start in range(0, len(rows), batch_size):
         x, mask = to_model_input(np.asarray(values[rows[start:start + batch_size]], dtype=np.float32))
-        logits = model.predict_logits(torch.from_numpy(x).to(device), torch.from_numpy(mask).to(device))
-        outputs.append(torch.softmax(logits, dim=1).cpu().numpy())
-    return np.concatenate(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)
-
+        outputs.append(model.predict_logits(torch.from_numpy(x).to(device, non_blocking=True),
+                                            torch.from_numpy(mask).to(device, non_blocking=True), **settings))
+    return host_probabilities(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 from torch import nn
@@ -14,6 +15,9 @@ from asl.errors import AslError
 from asl.io import atomic_path
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
+
+if TYPE_CHECKING:
+    from asl.training.precision import MixedPrecision
 
 OPTIMIZERS = {"Adam": torch.optim.Adam, "AdamW": torch.optim.AdamW, "SGD": torch.optim.SGD}
 
@@ -48,21 +52,33 @@ class BaseModel(nn.Module):
         return optimizer, torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.config.scheduler.gamma)
 
     def training_step(self, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor,
-                      optimizer: torch.optim.Optimizer) -> tuple[float, torch.Tensor]:
-        """One optimisation step; returns the batch loss and the logits (detached)."""
+                      optimizer: torch.optim.Optimizer,
+                      precision: MixedPrecision | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One optimisation step (under `precision`'s autocast and gradient scaling, when given); returns the batch
+        loss and the logits, detached tensors on the device: reading them is the caller's choice (it waits for the
+        device)."""
         self.train()
         optimizer.zero_grad(set_to_none=True)
-        logits = self(x, mask)
-        loss = nn.functional.cross_entropy(logits, labels)
-        loss.backward()
-        optimizer.step()
-        return loss.item(), logits.detach()
+        with precision.autocast() if precision is not None else contextlib.nullcontext():
+            logits = self(x, mask)
+            loss = nn.functional.cross_entropy(logits.float(), labels)
+        scaler = precision.scaler if precision is not None else None
+        if scaler is None:
+            loss.backward()
+            optimizer.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        return loss.detach(), logits.detach()
 
     @torch.no_grad()
-    def predict_logits(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Logits in eval mode (validation, test and inference steps)."""
+    def predict_logits(self, x: torch.Tensor, mask: torch.Tensor,
+                       precision: MixedPrecision | None = None) -> torch.Tensor:
+        """Logits in eval mode (validation, test and inference steps), under `precision`'s autocast when given."""
         self.eval()
-        return self(x, mask)
+        with precision.autocast() if precision is not None else contextlib.nullcontext():
+            return self(x, mask)
 
     def set_dropout(self, rate: float) -> None:
         """Set every dropout rate of the model to `rate`."""

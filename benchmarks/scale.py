@@ -1,0 +1,225 @@
+"""The pipeline at the competition's size: a generated dataset of GISLR's shape through clean, preprocess and split,
+then a whole training epoch of the default model against its step alone.
+
+Usage: python benchmarks/scale.py [--sequences-per-sign 378] [--raw-dir DIR] [--workers 2] [--device cpu --device cuda]
+       [--max-train-sequences N] [--repeats 3] [--scratch-dir DIR] [--params params.yaml]
+The dataset is `asl.data.sample.generate_sample` with 21 participants, 250 signs, `--sequences-per-sign` recordings
+of each (378: 94,500, the competition's 94,477) of 1 to 500 frames, written into a scratch folder that is removed
+at the end (`--raw-dir` reuses a dataset in the raw layout instead, and keeps it). `clean`, `preprocess` and `split`
+run as `dvc repro` runs them: their dvc.yaml commands, as subprocesses, with params.yaml's values (data.raw_dir
+pointing at the dataset, data.workers from `--workers`); each stage's peak resident memory is the largest sum of
+the RSS of its process and all its children, sampled every 0.1 s. Then, per device, the default model (params.yaml
+`model`, train.* settings) trains one epoch through the trainer's own `train_epoch` (loader, augmentation, device
+copies, metrics) and the same number of steps on resident batches (the ceiling: as many of the training rows,
+stacked on the device beforehand, no loader, no augmentation); both after one warm-up step. `--max-train-sequences`
+caps the epoch on a slow CPU; `--repeats` epochs are timed, each with its resident steps and the loader alone (its batches
+copied to the device, no step), and the medians printed. Prints one figure per line, ratios last in each group.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import torch
+import typer
+import yaml
+
+from asl.data.preprocess import to_model_input
+from asl.data.processed import load_processed
+from asl.data.sample import generate_sample
+from asl.params import SampleConfig, load_params
+from asl.training import torch_trainer
+from asl.training.precision import compile_for_training, mixed_precision
+
+REPO = Path(__file__).resolve().parents[1]
+STAGES = ("clean", "preprocess", "split")
+app = typer.Typer(add_completion=False)
+
+
+class PeakMemory:
+    """The largest RSS sum of a process and its children, sampled every `interval` seconds in a thread."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        self.process, self.interval, self.peak = psutil.Process(pid), interval, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.is_set():
+            try:
+                tree = [self.process, *self.process.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            total = 0
+            for process in tree:
+                try:
+                    total += process.memory_info().rss
+                except psutil.NoSuchProcess:  # a worker that ended between listing and reading
+                    pass
+            self.peak = max(self.peak, total)
+            self._done.wait(self.interval)
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        return self.peak
+
+
+def stage_command(name: str, raw_dir: Path) -> list[str]:
+    """A stage's dvc.yaml command, with the dataset as `${data.raw_dir}` and this Python; run in the scratch folder,
+    so its data/ paths land there (the params file it names, params.yaml, is written there too)."""
+    command = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"][name]["cmd"]
+    command = command.replace("${data.raw_dir}", str(raw_dir))
+    words = command.split()
+    assert words[0] == "python" and words[1].startswith("stages/"), command
+    return [sys.executable, str(REPO / words[1]), *words[2:]]
+
+
+def run_stage(name: str, raw_dir: Path, work: Path) -> tuple[float, int]:
+    """Seconds and peak resident bytes of one stage, run as a subprocess in `work`."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
+                                                                             os.environ.get("PYTHONPATH")]))}
+    start = time.perf_counter()
+    process = subprocess.Popen(stage_command(name, raw_dir), cwd=work, env=environment, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    memory = PeakMemory(process.pid)
+    _, errors = process.communicate()
+    seconds, peak = time.perf_counter() - start, memory.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"error: stage {name} failed:\n{errors}")
+    return seconds, peak
+
+
+def write_stage_params(params: Path, raw_dir: Path, workers: int, work: Path) -> None:
+    raw = yaml.safe_load(params.read_text())
+    raw["data"].update(raw_dir=str(raw_dir), workers=workers)
+    (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+def resident_batches(values: np.ndarray, labels: np.ndarray, rows: np.ndarray, batch_size: int,
+                     device: torch.device) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """The rows as model input (no augmentation), in batches already on the device."""
+    batches = []
+    for start in range(0, len(rows), batch_size):
+        chosen = np.sort(rows[start:start + batch_size])
+        x, mask = to_model_input(np.asarray(values[chosen], dtype=np.float32))
+        batches.append((torch.from_numpy(x).to(device), torch.from_numpy(mask).to(device),
+                        torch.from_numpy(labels[chosen]).to(device)))
+    return batches
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def training_figures(config, data, device: torch.device, max_sequences: int | None, repeats: int) -> None:
+    """Sequences/s of one epoch through `train_epoch` and of the same steps on resident batches (medians of
+    `repeats`); their ratio."""
+    torch_trainer.seed_everything(config.seed, config.train.deterministic)
+    precision = mixed_precision(config.train.precision, device)
+    rows = np.flatnonzero(data.split == "train")
+    model = torch_trainer.build_model(config, torch_trainer.InputShape(*data.values.shape[1:]),
+                                      len(data.signs)).to(device)
+    optimizer, _ = model.configure_optimizers()
+    batch_size = config.train.batch_size
+    if config.train.compile:
+        compile_for_training(model, lambda: torch_trainer.training_probe(model, batch_size, precision, device))
+    train_set = torch_trainer.LandmarkDataset(data.values, data.labels, rows, config.augment, config.seed,
+                                              config.preprocess.normalization)
+    loader = torch_trainer.training_loader(train_set, config, torch.Generator().manual_seed(config.seed), device)
+    batches = min(len(loader), math.ceil(max_sequences / batch_size) if max_sequences else len(loader))
+    sequences = min(len(rows), batches * batch_size)
+    resident = resident_batches(data.values, data.labels, rows[:sequences], batch_size, device)
+    model.training_step(*resident[0], optimizer, precision)  # warm-up: allocations, kernels
+    synchronize(device)
+    epochs, ceilings, loading = [], [], []
+    for repeat in range(repeats):  # in turns, so a change of load on a shared machine hits all three
+        start = time.perf_counter()
+        for _, (x, mask, labels) in zip(range(batches), loader):
+            x.to(device, non_blocking=True), mask.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        synchronize(device)
+        loading.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        torch_trainer.train_epoch(model, loader, optimizer, device, batches, repeat, precision)
+        epochs.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for x, mask, labels in resident:
+            model.training_step(x, mask, labels, optimizer, precision)
+        synchronize(device)
+        ceilings.append(time.perf_counter() - start)
+    epoch, ceiling, load = statistics.median(epochs), statistics.median(ceilings), statistics.median(loading)
+    name = device.type
+    print(f"train_{name}_sequences: {sequences} of {len(rows)} training rows (batch {batch_size}, precision "
+          f"{config.train.precision}, compile {str(config.train.compile).lower()}, "
+          f"num_workers {config.train.num_workers}, median of {repeats})")
+    print(f"train_{name}_epoch_sequences_per_s: {sequences / epoch:.0f}")
+    print(f"train_{name}_resident_step_sequences_per_s: {sequences / ceiling:.0f}")
+    print(f"train_{name}_loader_alone_sequences_per_s: {sequences / load:.0f}")
+    print(f"train_{name}_epoch_over_resident_step: {epoch / ceiling:.2f}")
+
+
+@app.command()
+def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of the 250 signs (378: full size)"),
+         raw_dir: Path = typer.Option(None, help="reuse this dataset (raw layout) instead of generating one"),
+         workers: int = typer.Option(None, help="data.workers for generation and the stages (default: params)"),
+         device: list[str] = typer.Option(["cpu", "cuda"], help="devices to train on (cuda: when present)"),
+         max_train_sequences: int = typer.Option(None, help="cap the timed epoch at this many sequences"),
+         scratch_dir: Path = typer.Option(None, help="where the scratch folder goes (default: the system's)"),
+         repeats: int = typer.Option(3, help="timed epochs (each against its resident-batch steps)"),
+         params: Path = Path("params.yaml")) -> None:
+    config = load_params(params)
+    workers = workers or config.data.workers
+    work = Path(tempfile.mkdtemp(prefix="asl-scale-", dir=scratch_dir))
+    try:
+        if raw_dir is None:
+            raw_dir = work / "raw"
+            sample = SampleConfig(participants=21, signs=250, sequences_per_sign=sequences_per_sign, min_frames=1,
+                                  max_frames=500)
+            start = time.perf_counter()
+            generate_sample(raw_dir, sample, config.seed, workers)
+            seconds = time.perf_counter() - start
+            files = sum(1 for _ in (raw_dir / "train_landmark_files").rglob("*.parquet"))
+            print(f"generated_recordings: {files}")
+            print(f"generate_s: {seconds:.1f}")
+            print(f"generate_files_per_s: {files / seconds:.0f}")
+        raw_dir = raw_dir.resolve()
+        print(f"raw_dir_gb: {sum(p.stat().st_size for p in raw_dir.rglob('*') if p.is_file()) / 1e9:.2f}")
+        write_stage_params(params, raw_dir, workers, work)
+        print(f"workers: {workers}")
+        total = 0.0
+        for name in STAGES:
+            seconds, peak = run_stage(name, raw_dir, work)
+            total += seconds if name != "split" else 0.0
+            print(f"{name}_s: {seconds:.1f}")
+            print(f"{name}_peak_rss_mb: {peak / 2**20:.0f}")
+        print(f"clean_plus_preprocess_s: {total:.1f}")
+        processed = work / "data" / "processed"
+        data = load_processed(processed / "landmarks.npy", processed / "meta.csv", processed / "sign_map.json",
+                              work / "data" / "interim" / "split.csv")
+        print(f"store_sequences: {len(data.values)}")
+        print(f"store_disk_mb: {sum(p.stat().st_size for p in processed.iterdir()) / 2**20:.1f}")
+        print(f"store_memory_mb: {(data.values.nbytes + data.meta.memory_usage(deep=True).sum()) / 2**20:.1f}")
+        for name in device:
+            if name == "cuda" and not torch.cuda.is_available():
+                print("train_cuda: no CUDA device here")
+                continue
+            training_figures(config, data, torch.device(name), max_train_sequences, repeats)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    app()
