@@ -45,13 +45,47 @@ LIP_POINTS = np.array([
 #: Pose points 11 to 24: shoulders, elbows, wrists, hands and hips.
 POSE_POINTS = np.arange(11, 25)
 
+#: Face-mesh points of the nose (the 1st-place GISLR solution's).
+NOSE_POINTS = np.array([1, 2, 98, 327])
+#: Face-mesh points around the right eye, then the left eye (the 1st-place GISLR solution's).
+EYE_POINTS = np.array([
+    33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173,
+    263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398,
+])
+
+#: The named landmark groups `preprocess.landmarks` chooses from, as rows within the 543-row frame.
+LANDMARK_GROUPS: dict[str, np.ndarray] = {
+    "lips": part_rows("face")[LIP_POINTS],
+    "left_hand": part_rows("left_hand"),
+    "right_hand": part_rows("right_hand"),
+    "nose": part_rows("face")[NOSE_POINTS],
+    "eyes": part_rows("face")[EYE_POINTS],
+    "pose": part_rows("pose")[POSE_POINTS],
+}
+#: The groups of hands: frames without any of them are what `preprocess.drop_frames: without_hands` drops.
+HAND_GROUPS: tuple[str, ...] = ("left_hand", "right_hand")
+#: The groups the seed models read, in their order (96 landmarks).
+SEED_GROUPS: tuple[str, ...] = ("lips", "left_hand", "right_hand", "pose")
+
+
+def group_positions(groups: tuple[str, ...] | list[str], group: str) -> np.ndarray:
+    """Positions of one group within the concatenation of `groups` (each group's rows in LANDMARK_GROUPS order)."""
+    start = 0
+    for name in groups:
+        size = len(LANDMARK_GROUPS[name])
+        if name == group:
+            return np.arange(start, start + size)
+        start += size
+    raise KeyError(f"landmark group {group!r} is not among {', '.join(groups)}")
+
+
+def group_rows(groups: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Rows of a 543-row frame of the concatenated `groups`, in their order."""
+    return np.concatenate([LANDMARK_GROUPS[name] for name in groups])
+
+
 #: The selected landmarks, in model order, as (part, rows within the frame).
-SELECTION: tuple[tuple[str, np.ndarray], ...] = (
-    ("lips", part_rows("face")[LIP_POINTS]),
-    ("left_hand", part_rows("left_hand")),
-    ("right_hand", part_rows("right_hand")),
-    ("pose", part_rows("pose")[POSE_POINTS]),
-)
+SELECTION: tuple[tuple[str, np.ndarray], ...] = tuple((name, LANDMARK_GROUPS[name]) for name in SEED_GROUPS)
 #: Rows of a 543-row frame that the models use (96).
 SELECTED_ROWS: np.ndarray = np.concatenate([rows for _, rows in SELECTION])
 N_SELECTED: int = len(SELECTED_ROWS)

@@ -51,6 +51,12 @@ class PreprocessConfig:
     chunk_size: int
     # per-sequence statistics over observed points; a checkpoint trained before the key existed used none
     normalization: Literal["none", "minmax", "standardize"] = "none"
+    # the store's landmark groups (asl.landmarks.LANDMARK_GROUPS), in this order; older checkpoints: the seed's four
+    landmarks: list[str] = field(default_factory=lambda: ["lips", "left_hand", "right_hand", "pose"])
+    # without_hands: hand gaps of at most max_gap filled, then frames without a hand dropped; empty: only frames
+    # where nothing selected is observed
+    drop_frames: Literal["without_hands", "empty"] = "without_hands"
+    dtype: Literal["float16", "float32"] = "float32"  # of the store's values
 
 
 @dataclass(frozen=True)
@@ -335,6 +341,7 @@ def range_problems(params: Params) -> list[str]:
     if augment.scaling.min_scale > augment.scaling.max_scale:
         problems.append(f"augment.scaling.min_scale ({augment.scaling.min_scale}) must not exceed max_scale "
                         f"({augment.scaling.max_scale})")
+    problems += landmark_problems(params.preprocess)
     stop = train.early_stop
     if stop.metric not in METRIC_MODES:
         problems.append(f"train.early_stop.metric {stop.metric!r} is not a validation metric; "
@@ -343,6 +350,21 @@ def range_problems(params: Params) -> list[str]:
         problems.append(f"train.early_stop.mode is {stop.mode!r} but {stop.metric} improves towards "
                         f"{METRIC_MODES[stop.metric]!r}: set mode: {METRIC_MODES[stop.metric]}")
     return problems + model_range_problems(params.model_settings(), f"models.{params.model}")
+
+
+def landmark_problems(config: PreprocessConfig) -> list[str]:
+    """`preprocess.landmarks`: known group names, each once, at least one; without_hands needs a hand group."""
+    from asl.landmarks import HAND_GROUPS, LANDMARK_GROUPS
+
+    problems = [f"preprocess.landmarks: unknown group {name!r}; groups are {', '.join(LANDMARK_GROUPS)}"
+                for name in config.landmarks if name not in LANDMARK_GROUPS]
+    if not config.landmarks:
+        problems.append("preprocess.landmarks must name at least one group")
+    if len(set(config.landmarks)) != len(config.landmarks):
+        problems.append(f"preprocess.landmarks names a group twice: {config.landmarks}")
+    if config.drop_frames == "without_hands" and not set(HAND_GROUPS) & set(config.landmarks):
+        problems.append("preprocess.drop_frames: without_hands needs left_hand or right_hand in preprocess.landmarks")
+    return problems
 
 
 def model_range_problems(settings: Any, prefix: str) -> list[str]:

@@ -93,6 +93,7 @@ def tensorflow_row(name: str, config, shape: InputShape, classes: int, batches: 
     """The same columns for a TensorFlow model (see the module's docstring)."""
     import tensorflow as tf
 
+    from asl.data.inputs import checkpoint_pipeline
     from asl.inference.export import convert, raw_landmark_archive
     from asl.training.tf_trainer import make_train_step
 
@@ -109,7 +110,8 @@ def tensorflow_row(name: str, config, shape: InputShape, classes: int, batches: 
         model.save_checkpoint(Path(folder) / "model.keras", {"signs": [f"sign{i}" for i in range(classes)],
                                                              "params": dataclasses.asdict(config)})
         size = sum(path.stat().st_size for path in Path(folder).iterdir()) / 1e6
-        raw_landmark_archive(model, dataclasses.asdict(config)).write_out(folder + "/saved", verbose=False)
+        pipeline = checkpoint_pipeline({"params": dataclasses.asdict(config)})  # the seed models' fixed frames
+        raw_landmark_archive(model, pipeline).write_out(folder + "/saved", verbose=False)
         flatbuffer = convert(tf.lite.TFLiteConverter.from_saved_model(folder + "/saved"))
     run = tf.lite.Interpreter(model_content=flatbuffer, num_threads=1).get_signature_runner()
     raw = np.random.default_rng(0).uniform(0.1, 0.9, size=(shape.frames, 543, 3)).astype(np.float32)

@@ -25,7 +25,8 @@ def main(checkpoint: Path = typer.Option(None, help="a TensorFlow checkpoint fol
          raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Path("params.yaml")) -> None:
     import tensorflow as tf
 
-    from asl.data.preprocess import preprocess_sequence, to_model_input
+    from asl.data.inputs import checkpoint_pipeline
+    from asl.data.preprocess import to_model_input
     from asl.data.raw import read_landmarks
     from asl.inference.export import export_tflite
     from asl.models.config import InputShape
@@ -47,7 +48,7 @@ def main(checkpoint: Path = typer.Option(None, help="a TensorFlow checkpoint fol
         size = export_tflite(checkpoint, Path(folder) / "model.tflite")
         run = tf.lite.Interpreter(str(Path(folder) / "model.tflite"), num_threads=1).get_signature_runner()
     channels = [("x", "y", "z").index(name) for name in extras["params"]["data"]["coordinates"]]
-    preprocess = config.preprocess.__class__(**extras["params"]["preprocess"])
+    pipeline = checkpoint_pipeline(extras)
     seconds, differences = [], []
     files = sorted((raw_dir / "train_landmark_files").glob("*/*.parquet"))
     for path in files:
@@ -56,7 +57,7 @@ def main(checkpoint: Path = typer.Option(None, help="a TensorFlow checkpoint fol
         start = time.perf_counter()
         outputs = run(inputs=raw)["outputs"]
         seconds.append(time.perf_counter() - start)
-        x, mask = to_model_input(preprocess_sequence(raw[..., channels], preprocess).values)
+        x, mask = to_model_input(pipeline.from_raw(raw[..., channels], require_usable=True))
         differences.append(np.abs(outputs - model([x[None], mask[None]], training=False).numpy()[0]).max())
     milliseconds = np.array(seconds) * 1000
     print(f"tflite_parameters: {model.count_params()}")

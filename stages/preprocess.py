@@ -1,4 +1,5 @@
-"""Stage `preprocess`: every usable recording as model input, in one memory-mappable array, plus its metadata."""
+"""Stage `preprocess`: the store, every kept frame of every usable recording in one memory-mappable array, plus
+its metadata (offset and length of each recording)."""
 
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def main(
     raw_dir: Path = typer.Option(..., help="Kaggle asl-signs folder the index refers to"),
     recordings: Path = typer.Option(..., help="recordings.csv of the clean stage (rows without a problem are used)"),
     params: Path = typer.Option(Path("params.yaml")),
-    values: Path = typer.Option(..., help="output .npy array (sequences, frames, landmarks, coordinates)"),
+    values: Path = typer.Option(..., help="output .npy array (total frames, landmarks, coordinates)"),
     meta: Path = typer.Option(..., help="output CSV, one row per sequence in array order"),
     sign_map: Path = typer.Option(..., help="output copy of the sign map the labels refer to"),
 ) -> None:
@@ -32,7 +33,9 @@ def main(
                                config.data.workers, values)
     write_csv(table, meta)
     write_json(labels, sign_map)
-    typer.echo(f"preprocessed {len(table)} sequences; {int(table['dropped_frames'].sum())} frames without hands dropped")
+    typer.echo(f"stored {len(table)} recordings, {int(table['length'].sum())} frames "
+               f"({values.stat().st_size / 2**20:.1f} MiB); {int(table['dropped_frames'].sum())} frames dropped "
+               f"({config.preprocess.drop_frames})")
 
 
 if __name__ == "__main__":

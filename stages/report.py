@@ -25,10 +25,10 @@ def main(
     robustness: Annotated[Path, typer.Option(help="robustness.json written by the evaluate stage")],
     out: Annotated[Path, typer.Option(help="folder for report.md and figures/")],
     values: Annotated[Optional[Path], typer.Option(help="preprocessed array: animates one sign in the report")] = None,
-    params: Annotated[Path, typer.Option(help="params file (read for the title only)")] = Path("params.yaml"),
+    params: Annotated[Path, typer.Option(help="params file (the title; the store's settings)")] = Path("params.yaml"),
 ) -> None:
     config = load_params(params)
-    inputs = load_report_inputs(eval_path, predictions, train_log, meta, clean_report, robustness, values)
+    inputs = load_report_inputs(eval_path, predictions, train_log, meta, clean_report, robustness, values, config)
     title = f"ASL sign recognition report: {config.model} ({config.framework})"
     path = write_report(
         inputs.eval_metrics, inputs.predictions, inputs.history, inputs.meta, inputs.clean_report, inputs.robustness,

@@ -1,4 +1,5 @@
-"""PyTorch dataset over the memory-mapped preprocessed array, with augmentation for training."""
+"""PyTorch dataset over model inputs of the store (asl.data.inputs.StoreInputs), with augmentation for training;
+`pad_collate` pads variable-length items to the batch's longest with a frame mask."""
 
 from __future__ import annotations
 
@@ -32,3 +33,14 @@ class LandmarkDataset(torch.utils.data.Dataset):
         sequence, mask = training_item(self.values, row, self.augment, self.probability, self.seed, self.epoch,
                                        self.normalization)
         return torch.from_numpy(sequence), torch.from_numpy(mask), int(self.labels[row])
+
+
+def pad_collate(items: list[tuple[torch.Tensor, torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Items (values (T_i, L, C), mask (T_i,), label) → (values (B, T, L, C) zero-padded, mask (B, T) False on
+    padding, labels (B,)), T the longest T_i: fixed-length items batch exactly as the default collate does."""
+    longest = max(len(values) for values, _, _ in items)
+    values = torch.zeros(len(items), longest, *items[0][0].shape[1:], dtype=items[0][0].dtype)
+    mask = torch.zeros(len(items), longest, dtype=torch.bool)
+    for i, (sequence, frames, _) in enumerate(items):
+        values[i, :len(sequence)], mask[i, :len(frames)] = sequence, frames
+    return values, mask, torch.tensor([label for _, _, label in items])

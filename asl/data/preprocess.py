@@ -1,11 +1,14 @@
-"""Turning one raw recording into model input, and the whole index into one memory-mapped array.
+"""The store: each raw recording's kept frames of the selected landmark groups, all recordings in one
+memory-mapped array with per-recording offsets and lengths; and the numeric steps the model inputs are built from.
 
-`preprocess_sequence` is the single definition used for the training data, videos and the live camera.
+`store_sequence` is the single definition of what is stored, for the training data, videos and the live camera;
+`asl.data.inputs` turns stored frames into model input.
 """
 
 from __future__ import annotations
 
 import functools
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from asl.data.parallel import map_in_order
 from asl.data.raw import read_landmarks
 from asl.errors import AslError
 from asl.io import atomic_path
-from asl.landmarks import HAND_POSITIONS, N_SELECTED, SELECTED_ROWS, selected_positions
+from asl.landmarks import HAND_GROUPS, group_positions, group_rows
 from asl.params import PreprocessConfig
 
 
@@ -53,32 +56,66 @@ def _interpolate_in_time(values: np.ndarray, frames: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PreprocessedSequence:
-    values: np.ndarray  # (frames, 96, C), NaN where missing
-    usable_frames: int  # frames kept: those with a hand in view after interpolation
-    dropped_frames: int  # frames without any hand, dropped before resizing
+class StoredSequence:
+    values: np.ndarray  # (K, L, C) float32 of the store's landmark groups, NaN where missing: the kept frames
+    dropped_frames: int  # frames dropped by `preprocess.drop_frames`
 
 
-def preprocess_sequence(raw: np.ndarray, config: PreprocessConfig,
-                        keep_without_hands: bool = False) -> PreprocessedSequence:
-    """Raw Holistic frames (T, 543, C) → model-ready landmarks (config.frames, 96, C).
+@dataclass(frozen=True)
+class StoreLayout:
+    """What the store holds per frame, and how its frames were chosen: what inference needs to store raw frames
+    the same way (checkpoints record it, `asdict`)."""
 
-    Select the 96 landmarks, interpolate short hand gaps, drop frames with no hand, resize in time, normalise
-    (`config.normalization`). A sequence with no hand in any frame is an error, or with `keep_without_hands`
-    (datasets: every recording gets a prediction) all missing: an all-padding input.
+    landmarks: tuple[str, ...]  # group names (asl.landmarks.LANDMARK_GROUPS), in store order
+    coordinates: tuple[str, ...]
+    drop_frames: str = "without_hands"
+    max_gap: int = 3
+
+    @classmethod
+    def of(cls, config: PreprocessConfig, coordinates: tuple[str, ...] | list[str]) -> "StoreLayout":
+        return cls(tuple(config.landmarks), tuple(coordinates), config.drop_frames, config.max_gap)
+
+    @classmethod
+    def from_record(cls, record: dict) -> "StoreLayout":
+        return cls(tuple(record["landmarks"]), tuple(record["coordinates"]), record["drop_frames"],
+                   int(record["max_gap"]))
+
+    def record(self) -> dict:
+        return {"landmarks": list(self.landmarks), "coordinates": list(self.coordinates),
+                "drop_frames": self.drop_frames, "max_gap": self.max_gap}
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Rows of a 543-row frame that the store keeps, in store order."""
+        return group_rows(self.landmarks)
+
+    def positions(self, groups: tuple[str, ...] | list[str]) -> np.ndarray:
+        """Positions within a stored frame of `groups`, concatenated in their order."""
+        missing = [name for name in groups if name not in self.landmarks]
+        if missing:
+            raise AslError(f"preprocess.landmarks ({', '.join(self.landmarks)}) lacks {', '.join(missing)}, which "
+                           "the model's input needs")
+        return np.concatenate([group_positions(self.landmarks, name) for name in groups])
+
+
+def store_sequence(raw: np.ndarray, layout: StoreLayout) -> StoredSequence:
+    """Raw Holistic frames (T, 543, C) of the layout's coordinates → the store's frames (K, L, C).
+
+    Select the layout's landmark groups; `without_hands`: fill hand gaps of at most `max_gap` frames, then drop the
+    frames without a hand; `empty`: drop only the frames where nothing selected is observed. K may be 0.
     """
-    selected = raw[:, SELECTED_ROWS].astype(np.float32)  # (T, 96, C)
-    for hand in ("left_hand", "right_hand"):
-        positions = selected_positions(hand)
-        selected[:, positions] = fill_short_gaps(selected[:, positions], config.max_gap)
-    hand_seen = ~np.isnan(selected[:, HAND_POSITIONS]).all(axis=(1, 2))  # (T,)
-    if not hand_seen.any():
-        if keep_without_hands:
-            return PreprocessedSequence(np.full((config.frames, *selected.shape[1:]), np.nan, np.float32), 0, len(raw))
-        raise AslError("no frame has a hand in view, so there is nothing to recognise")
-    kept = selected[hand_seen]
-    values = normalize(resize_frames(kept, config.frames), config.normalization)
-    return PreprocessedSequence(values, len(kept), int((~hand_seen).sum()))
+    selected = raw[:, layout.rows].astype(np.float32)  # (T, L, C)
+    if layout.drop_frames == "without_hands":
+        hands = [name for name in HAND_GROUPS if name in layout.landmarks]
+        for hand in hands:
+            positions = group_positions(layout.landmarks, hand)
+            selected[:, positions] = fill_short_gaps(selected[:, positions], layout.max_gap)
+        keep = ~np.isnan(selected[:, layout.positions(hands)]).all(axis=(1, 2))  # (T,)
+    elif layout.drop_frames == "empty":
+        keep = ~np.isnan(selected).all(axis=(1, 2))
+    else:
+        raise AslError(f"preprocess.drop_frames must be without_hands or empty, got {layout.drop_frames!r}")
+    return StoredSequence(selected[keep], int((~keep).sum()))
 
 
 #: Per normalisation, the x about which a horizontal flip of a normalised sequence equals the normalised flip
@@ -137,40 +174,81 @@ def fill_short_gaps(part: np.ndarray, max_gap: int) -> np.ndarray:
 
 
 def to_model_input(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Preprocessed (..., frames, 96, C) → (values with NaN as 0, frame mask: True where anything is observed)."""
+    """Model input (..., frames, L, C) with NaN → (values with NaN as 0, frame mask: True where anything is observed)."""
     mask = ~np.isnan(values).all(axis=(-2, -1))
     return np.nan_to_num(values, nan=0.0), mask
 
 
-def preprocess_file(path: Path, config: PreprocessConfig, coordinates: tuple[str, ...]) -> PreprocessedSequence:
-    """Read and preprocess one landmark file; one without any hand in view is kept as an all-padding input."""
-    return preprocess_sequence(read_landmarks(path, coordinates).values, config, keep_without_hands=True)
+def store_file(path: Path, layout: StoreLayout) -> StoredSequence:
+    """Read one landmark file and keep its stored frames."""
+    return store_sequence(read_landmarks(path, layout.coordinates).values, layout)
 
 
 def preprocess_dataset(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, int], config: PreprocessConfig,
                        coordinates: tuple[str, ...], workers: int, values_path: Path) -> pd.DataFrame:
-    """Preprocess every row of an index of usable recordings into one float32 .npy array, written as results stream in.
+    """Store every kept frame of every row of an index of usable recordings, at its own length, in one .npy array
+    (total frames, landmarks, coordinates) of `config.dtype`, written as results stream in (memory stays flat).
 
-    Returns the metadata table, one row per sequence in array order.
+    Returns the metadata table, one row per recording in index order, with its `offset` and `length` (kept frames;
+    0 when none is kept: such a recording still gets a prediction, from an all-padding input).
     """
-    shape = (len(index), config.frames, N_SELECTED, len(coordinates))
+    layout = StoreLayout.of(config, coordinates)
+    dtype = np.dtype(config.dtype)
     paths = [Path(raw_dir) / relative for relative in index["path"]]
-    read = functools.partial(preprocess_file, config=config, coordinates=coordinates)
-    usable, dropped = np.zeros(len(index), dtype=int), np.zeros(len(index), dtype=int)
+    read = functools.partial(store_file, layout=layout)
+    lengths, dropped = np.zeros(len(index), dtype=np.int64), np.zeros(len(index), dtype=np.int64)
     with atomic_path(values_path) as temporary:
-        values = np.lib.format.open_memmap(temporary, mode="w+", dtype=np.float32, shape=shape)
-        results = map_in_order(read, paths, len(paths), workers, "preprocess", config.chunk_size)
-        for row, sequence in enumerate(results):
-            values[row] = sequence.values
-            usable[row], dropped[row] = sequence.usable_frames, sequence.dropped_frames
-        del values  # unmapped; the page cache writes it out (an explicit flush would wait for the disk)
-    original = index["frames"] if "frames" in index else usable + dropped
+        body = temporary.with_name(temporary.name + ".body")
+        try:
+            with open(body, "wb") as stream:  # frames appended as they come; the .npy header needs the total
+                results = map_in_order(read, paths, len(paths), workers, "preprocess", config.chunk_size)
+                for row, sequence in enumerate(results):
+                    stream.write(np.ascontiguousarray(sequence.values, dtype=dtype).tobytes())
+                    lengths[row], dropped[row] = len(sequence.values), sequence.dropped_frames
+            shape = (int(lengths.sum()), len(layout.rows), len(coordinates))
+            with open(temporary, "wb") as out, open(body, "rb") as stream:
+                np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(dtype),
+                                                           "fortran_order": False, "shape": shape})
+                shutil.copyfileobj(stream, out, 16 * 2**20)
+        finally:
+            body.unlink(missing_ok=True)
+    original = index["frames"] if "frames" in index else lengths + dropped
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else lengths
     return pd.DataFrame({
         "sequence_id": index["sequence_id"].to_numpy(), "participant_id": index["participant_id"].to_numpy(),
         "sign": index["sign"].to_numpy(), "label": index["sign"].map(sign_map).to_numpy(),
         "path": index["path"].to_numpy(), "original_frames": np.asarray(original),
-        "usable_frames": usable, "dropped_frames": dropped,
+        "usable_frames": lengths, "dropped_frames": dropped, "offset": offsets, "length": lengths,
     })
+
+
+@dataclass(frozen=True)
+class Store:
+    """The preprocess stage's store: every kept frame of every recording, recordings one after another."""
+
+    values: np.ndarray  # (total frames, landmarks, coordinates), memory-mapped
+    offsets: np.ndarray  # (recordings,) first frame of each recording
+    lengths: np.ndarray  # (recordings,) kept frames of each recording (0: none)
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def sequence(self, row: int) -> np.ndarray:
+        """The stored frames (length, landmarks, coordinates) of one recording, as float32."""
+        start = int(self.offsets[row])
+        return np.asarray(self.values[start:start + int(self.lengths[row])], dtype=np.float32)
+
+
+def open_store(values_path: Path, meta: pd.DataFrame, meta_path: Path | str = "meta.csv") -> Store:
+    """The store of `values_path` with the offsets and lengths of its metadata table, checked against each other."""
+    values = load_values(values_path)
+    if "offset" not in meta or "length" not in meta or values.ndim != 3:
+        raise AslError(f"{meta_path}: no offset and length columns for a variable-length store "
+                       "(written before the store existed: run `dvc repro preprocess`)")
+    offsets, lengths = meta["offset"].to_numpy(np.int64), meta["length"].to_numpy(np.int64)
+    if len(meta) and (offsets + lengths).max() > len(values):
+        raise AslError(f"{meta_path}: its offsets and lengths reach past the {len(values)} frames of {values_path}")
+    return Store(values, offsets, lengths)
 
 
 def load_values(values_path: Path) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Loading the preprocess stage's outputs (the array, its metadata, the sign map) and the split stage's table,
+"""Loading the preprocess stage's outputs (the store, its metadata, the sign map) and the split stage's table,
 checked against each other."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from asl.data.preprocess import load_values
+from asl.data.preprocess import Store, open_store
 from asl.errors import AslError
 
 
 @dataclass(frozen=True)
 class ProcessedData:
-    values: np.ndarray  # (N, frames, landmarks, coordinates), memory-mapped
-    meta: pd.DataFrame  # one row per sequence: sequence_id, participant_id, sign, label, ...
+    store: Store  # every recording's stored frames, memory-mapped (model inputs: asl.data.inputs.StoreInputs)
+    meta: pd.DataFrame  # one row per recording: sequence_id, participant_id, sign, label, offset, length, ...
     signs: list[str]  # sign name of each label (the sign map, inverted)
     split: np.ndarray  # per meta row: train, valid or test, or "" where the split stage dropped the recording
 
@@ -27,19 +27,17 @@ class ProcessedData:
 
 
 def load_processed(values_path: Path, meta_path: Path, sign_map_path: Path, split_path: Path) -> ProcessedData:
-    values = load_values(values_path)
     try:
         meta = pd.read_csv(meta_path, dtype={"participant_id": str, "sequence_id": str})
         sign_map = json.loads(Path(sign_map_path).read_text())
         split_table = read_split_table(split_path)
     except FileNotFoundError as error:
         raise AslError(f"{error.filename}: not found (run the preprocess and split stages first)") from None
-    if len(meta) != len(values):
-        raise AslError(f"{meta_path} has {len(meta)} rows but {values_path} holds {len(values)} sequences")
+    store = open_store(values_path, meta, meta_path)
     if len(meta) == 0:
         raise AslError(f"{meta_path}: no sequences survived cleaning, nothing to train on")
     signs = [sign for sign, _ in sorted(sign_map.items(), key=lambda item: item[1])]
-    return ProcessedData(values, meta, signs, split_of_rows(meta, split_table, meta_path, split_path))
+    return ProcessedData(store, meta, signs, split_of_rows(meta, split_table, meta_path, split_path))
 
 
 def read_split_table(path: Path) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""tf.data pipeline over the memory-mapped preprocessed array: the TensorFlow counterpart of asl.data.dataset.
+"""tf.data pipeline over model inputs of the store (asl.data.inputs.StoreInputs): the TensorFlow counterpart of
+asl.data.dataset. Variable-length inputs are padded to each batch's longest member, with a frame mask.
 
 Items come from the same numpy function as the PyTorch dataset (`asl.data.augment.training_item`, called through
 `tf.numpy_function`), so both frameworks see the same augmentations for the same (seed, epoch, row). A fresh
@@ -46,6 +47,7 @@ class LandmarkBatches:
         """This epoch's pipeline: rows → augmented items (parallel, in order) → batches → prefetch."""
         probability = self.probability
         frames, landmarks, coordinates = self.values.shape[1:]
+        frames = None if getattr(self.values, "variable_length", False) else frames
 
         def item(row: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             values, mask = training_item(self.values, int(row), self.augment, probability, self.seed, epoch,
@@ -61,4 +63,5 @@ class LandmarkBatches:
 
         rows = tf.data.Dataset.from_tensor_slices(self.epoch_order(epoch).astype(np.int64))
         return (rows.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .batch(self.batch_size).prefetch(tf.data.AUTOTUNE))
+                .padded_batch(self.batch_size, padding_values=((0.0, False), np.int64(0)))
+                .prefetch(tf.data.AUTOTUNE))

@@ -11,12 +11,13 @@ import pandas as pd
 from sklearn.metrics import classification_report
 
 from asl.data.clean import MISSING_FILE
+from asl.data.inputs import StoreInputs, checkpoint_pipeline
 from asl.data.processed import ProcessedData
 from asl.errors import AslError
 from asl.evaluation.metrics import evaluation_metrics
 from asl.evaluation.robustness import robustness_accuracy
 from asl.inference.predictor import Predictor
-from asl.params import Params, PreprocessConfig, from_mapping
+from asl.params import Params
 
 UNSCORABLE_COLUMNS = ("path", "participant_id", "sequence_id", "sign", "reason", "detail")
 
@@ -40,7 +41,8 @@ def scored_rows(data: ProcessedData, params: Params) -> np.ndarray:
 def evaluate(predictor: Predictor, data: ProcessedData, split_table: pd.DataFrame, params: Params) -> Evaluation:
     """Score every usable test recording; count the test rows that could not be (split.csv's `dropped`)."""
     rows = scored_rows(data, params)
-    probabilities = predictor.predict_probabilities(data.values, rows, params.evaluate.batch_size)
+    inputs = StoreInputs(data.store, checkpoint_pipeline(predictor.extras))  # the checkpoint's own transform
+    probabilities = predictor.predict_probabilities(inputs, rows, params.evaluate.batch_size)
     labels = data.labels[rows]
     test = data.meta.iloc[rows]
     left_out = split_table[(split_table["split"] == "test") & (split_table["dropped"] != "")]
@@ -67,12 +69,9 @@ def evaluate(predictor: Predictor, data: ProcessedData, split_table: pd.DataFram
 
 
 def evaluate_robustness(predictor: Predictor, data: ProcessedData, raw_dir: Path, params: Params) -> dict[str, float]:
-    """Accuracy on the same test rows with the raw recordings perturbed, preprocessed as the checkpoint was trained."""
-    trained = predictor.extras.get("params") or {}
-    if "preprocess" not in trained or "data" not in trained:
-        raise AslError("the checkpoint does not record the params it was trained with (preprocess, data)")
-    config = from_mapping(PreprocessConfig, trained["preprocess"], "preprocess")
+    """Accuracy on the same test rows with the raw recordings perturbed, turned into input as the checkpoint was
+    trained (its input pipeline)."""
     rows = scored_rows(data, params)
     paths = [Path(raw_dir) / path for path in data.meta["path"].iloc[rows]]
-    return robustness_accuracy(predictor, paths, data.labels[rows], config, tuple(trained["data"]["coordinates"]),
+    return robustness_accuracy(predictor, paths, data.labels[rows], checkpoint_pipeline(predictor.extras),
                                params.seed, params.evaluate.batch_size)

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from asl.data.preprocess import load_values
+from asl.data.inputs import seed_inputs
 from asl.errors import AslError
 from asl.evaluation import plots
 from asl.io import atomic_path
@@ -59,7 +59,7 @@ class ReportInputs:
     meta: pd.DataFrame
     clean_report: dict[str, Any]
     robustness: dict[str, float]  # accuracy per perturbation of the raw test recordings
-    values: np.ndarray | None = None  # the preprocessed array, for the sign animation
+    values: np.ndarray | None = None  # the seed models' inputs of the store (asl.data.inputs), for the animation
 
 
 def load_report_inputs(
@@ -70,20 +70,20 @@ def load_report_inputs(
     clean_report_path: str | Path,
     robustness_path: str | Path,
     values_path: str | Path | None = None,
+    params=None,
 ) -> ReportInputs:
-    """Read and check every input of the report; raise `AslError` naming the file on any problem."""
+    """Read and check every input of the report; raise `AslError` naming the file on any problem. `values_path`
+    (the store) needs `params` (its preprocess and data settings)."""
+    meta = load_meta(meta_path)
     inputs = ReportInputs(
         eval_metrics=load_eval_metrics(eval_path),
         predictions=_read_csv(predictions_path, PREDICTION_COLUMNS),
         history=load_training_history(train_log),
-        meta=load_meta(meta_path),
+        meta=meta,
         clean_report=load_clean_report(clean_report_path),
         robustness=load_robustness(robustness_path),
-        values=None if values_path is None else load_values(values_path),
+        values=None if values_path is None else seed_inputs(values_path, meta, params, meta_path),
     )
-    if inputs.values is not None and len(inputs.values) != len(inputs.meta):
-        raise AslError(f"{meta_path} has {len(inputs.meta)} rows but {values_path} holds {len(inputs.values)} "
-                       "sequences")
     return inputs
 
 

@@ -15,10 +15,9 @@ from typing import Callable
 import numpy as np
 
 from asl.data.parallel import map_in_order
-from asl.data.preprocess import preprocess_sequence
+from asl.data.inputs import InputPipeline, pad_batch
 from asl.data.raw import read_landmarks
 from asl.landmarks import holistic_mirror_permutation, part_rows
-from asl.params import PreprocessConfig
 
 Perturbation = Callable[[np.ndarray, np.random.Generator, tuple[str, ...]], np.ndarray]
 SHOULDERS = (11, 12)  # MediaPipe pose indices of the left and right shoulders
@@ -90,30 +89,29 @@ PERTURBATIONS: dict[str, Perturbation] = {
 }
 
 
-def perturbed_inputs(item: tuple[int, Path], config: PreprocessConfig, coordinates: tuple[str, ...],
-                     seed: int) -> np.ndarray:
-    """One recording, read once, under every perturbation: preprocessed (perturbations, frames, 96, C).
+def perturbed_inputs(item: tuple[int, Path], pipeline: InputPipeline, seed: int) -> list[np.ndarray]:
+    """One recording, read once, under every perturbation: its model inputs (frames, L, C), one per perturbation.
 
     The random stream depends only on (seed, recording number, perturbation), not on batching or workers.
     """
     number, path = item
+    coordinates = pipeline.layout.coordinates
     raw = read_landmarks(path, coordinates).values
-    return np.stack([
-        preprocess_sequence(perturb(raw, np.random.default_rng([seed, number, k]), coordinates), config,
-                            keep_without_hands=True).values
-        for k, perturb in enumerate(PERTURBATIONS.values())
-    ])
+    return [pipeline.from_raw(perturb(raw, np.random.default_rng([seed, number, k]), coordinates))
+            for k, perturb in enumerate(PERTURBATIONS.values())]
 
 
-def robustness_accuracy(predictor, paths: list[Path], labels: np.ndarray, config: PreprocessConfig,
-                        coordinates: tuple[str, ...], seed: int, batch_size: int) -> dict[str, float]:
-    """Accuracy of `predictor` on the recordings `paths` (true `labels`) under each of `PERTURBATIONS`."""
+def robustness_accuracy(predictor, paths: list[Path], labels: np.ndarray, pipeline: InputPipeline, seed: int,
+                        batch_size: int) -> dict[str, float]:
+    """Accuracy of `predictor` on the recordings `paths` (true `labels`) under each of `PERTURBATIONS`, their
+    inputs built by `pipeline` (the checkpoint's)."""
     correct = np.zeros(len(PERTURBATIONS), dtype=int)
-    read = functools.partial(perturbed_inputs, config=config, coordinates=coordinates, seed=seed)
+    read = functools.partial(perturbed_inputs, pipeline=pipeline, seed=seed)
     results = map_in_order(read, enumerate(paths), len(paths), 1, "robustness")
     for start in range(0, len(paths), CHUNK):
-        block = np.stack(list(itertools.islice(results, CHUNK)), axis=1)  # (perturbations, n, frames, 96, C)
-        truth = labels[start:start + block.shape[1]]
-        for k, inputs in enumerate(block):
+        chunk = list(itertools.islice(results, CHUNK))  # per recording, per perturbation
+        truth = labels[start:start + len(chunk)]
+        for k in range(len(PERTURBATIONS)):
+            inputs = pad_batch([recording[k] for recording in chunk])  # (n, frames, L, C)
             correct[k] += int((predictor.predict_probabilities(inputs, None, batch_size).argmax(axis=1) == truth).sum())
     return {name: float(hits / len(paths)) for name, hits in zip(PERTURBATIONS, correct)}

@@ -12,7 +12,8 @@ from asl.errors import exit_on_user_error
 viz_app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 MetaOption = Annotated[Path, typer.Option(help="metadata CSV of the preprocessed sequences")]
-ValuesOption = Annotated[Path, typer.Option(help="preprocessed array (sequences × frames × 96 × coordinates)")]
+ValuesOption = Annotated[Path, typer.Option(help="the preprocess stage's store (drawn as the seed models' input)")]
+ParamsOption = Annotated[Path, typer.Option(help="params file (the store's settings; augment section)")]
 
 
 @viz_app.command()
@@ -36,13 +37,15 @@ def animate(
     out: Annotated[Path, typer.Option(help=".gif, or .mp4 (needs ffmpeg)")] = Path("reports/viz/sign.gif"),
     values: ValuesOption = Path("data/processed/landmarks.npy"),
     meta: MetaOption = Path("data/processed/meta.csv"),
+    params: ParamsOption = Path("params.yaml"),
     seed: int = 0,
     fps: int = 10,
 ) -> None:
     """`n` examples of one sign, animated side by side."""
     from asl.evaluation.visualize import animate_sign
+    from asl.params import load_params
 
-    array, table = _load(values, meta)
+    array, table = _load(values, meta, load_params(params))
     typer.echo(f"wrote {animate_sign(array, table, sign, n, out, seed, fps)}")
 
 
@@ -54,7 +57,7 @@ def augmentations(
     out: Annotated[Path, typer.Option(help=".gif, or .mp4 (needs ffmpeg)")] = Path("reports/viz/augmentations.gif"),
     values: ValuesOption = Path("data/processed/landmarks.npy"),
     meta: MetaOption = Path("data/processed/meta.csv"),
-    params: Annotated[Path, typer.Option(help="params file (augment section)")] = Path("params.yaml"),
+    params: ParamsOption = Path("params.yaml"),
     seed: int = 0,
     fps: int = 10,
 ) -> None:
@@ -63,18 +66,15 @@ def augmentations(
     from asl.params import load_params
 
     config = load_params(params)
-    array, table = _load(values, meta)
+    array, table = _load(values, meta, config)
     path = animate_augmentations(array, table, sign, n, config.augment, out, seed, fps, config.preprocess.normalization)
     typer.echo(f"wrote {path}")
 
 
-def _load(values: Path, meta: Path):
-    """The array and its metadata, checked against each other (the sign map is not needed here)."""
-    from asl.data.preprocess import load_values
-    from asl.errors import AslError
+def _load(values: Path, meta: Path, params):
+    """The seed models' inputs of the store and its metadata, checked against each other."""
+    from asl.data.inputs import seed_inputs
     from asl.evaluation.report import load_meta
 
-    array, table = load_values(values), load_meta(meta)
-    if len(array) != len(table):
-        raise AslError(f"{meta} has {len(table)} rows but {values} holds {len(array)} sequences")
-    return array, table
+    table = load_meta(meta)
+    return seed_inputs(values, table, params, meta), table

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 
+from asl.data.inputs import InputPipeline, checkpoint_pipeline
 from asl.errors import AslError, exit_on_user_error
 from asl.io import atomic_path
 
@@ -28,7 +29,7 @@ def export_tflite(checkpoint: Path, out: Path) -> int:
         raise AslError(f"{path}: TFLite export needs a TensorFlow model (.keras); train with framework: tensorflow")
     model, extras = load_model_from_checkpoint(path)
     with tempfile.TemporaryDirectory() as saved:  # through a SavedModel, so the weights are frozen into the file
-        raw_landmark_archive(model, extras["params"]).write_out(saved, verbose=False)
+        raw_landmark_archive(model, checkpoint_pipeline(extras)).write_out(saved, verbose=False)
         flatbuffer = convert(tf.lite.TFLiteConverter.from_saved_model(saved))
     with atomic_path(out) as temporary:
         temporary.write_bytes(flatbuffer)
@@ -46,17 +47,22 @@ def convert(converter) -> bytes:
         return converter.convert()
 
 
-def raw_landmark_archive(model, params: dict):
-    """A Keras export archive whose `serving_default(inputs (T, 543, 3))` preprocesses one sequence and returns
-    {"outputs": logits (classes,)}; the archive tracks the model's variables (a plain tf.Module does not)."""
+def raw_landmark_archive(model, pipeline: InputPipeline):
+    """A Keras export archive whose `serving_default(inputs (T, 543, 3))` turns one sequence into model input as
+    `pipeline` does (the checkpoint's) and returns {"outputs": logits (classes,)}; the archive tracks the model's
+    variables (a plain tf.Module does not)."""
     import keras
     import tensorflow as tf
 
     from asl.data.tf_preprocess import Preprocess
-    from asl.params import PreprocessConfig, from_mapping
 
-    config = from_mapping(PreprocessConfig, params["preprocess"], "preprocess")
-    preprocess = Preprocess(config.frames, config.max_gap, tuple(params["data"]["coordinates"]), config.normalization)
+    transform, layout = pipeline.transform, pipeline.layout
+    if transform.name != "fixed_frames":
+        raise AslError(f"TFLite export takes models of fixed_frames input, not {transform.name}")
+    # the store step then the seed transform: hand gaps filled only by a without_hands store; every other frame
+    # the transform drops (frames without a hand) is what either store policy keeps or drops, so the layer drops them
+    max_gap = layout.max_gap if layout.drop_frames == "without_hands" else 0
+    preprocess = Preprocess(transform.frames, max_gap, layout.coordinates, transform.normalization)
 
     def serve(inputs):
         values, mask = preprocess(inputs)

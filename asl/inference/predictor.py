@@ -40,7 +40,8 @@ class Predictor:
 
     def predict_probabilities(self, values: np.ndarray, rows: np.ndarray | None = None,
                               batch_size: int = 256) -> np.ndarray:
-        """Probabilities (len(rows), classes) for preprocessed sequences `values[rows]` (all rows by default)."""
+        """Probabilities (len(rows), classes) for model inputs `values[rows]` (all rows by default): an array
+        (N, frames, L, C) or `asl.data.inputs.StoreInputs`; a variable-length model takes up to its frames."""
         if self.framework == "tensorflow":
             from asl.training.tf_trainer import predict_probabilities
             shape = self.model.landmark_shape
@@ -50,7 +51,8 @@ class Predictor:
 
         rows = np.arange(len(values)) if rows is None else rows
         expected = tuple(shape.__dict__.values())
-        if tuple(values.shape[1:]) != expected:
+        if tuple(values.shape[2:]) != expected[1:] or values.shape[1] > expected[0] or (
+                values.shape[1] != expected[0] and not getattr(self.model, "variable_length", False)):
             raise AslError(f"the data's shape (frames, landmarks, coordinates) {tuple(values.shape[1:])} does not "
                            f"match the checkpoint's {expected}")
         return predict_probabilities(self.frozen or self.model, values, rows, batch_size, self.device)

@@ -1,7 +1,7 @@
-"""Signs from raw Holistic landmarks (T, 543, 3): the training preprocessing, then a trained predictor.
+"""Signs from raw Holistic landmarks (T, 543, 3): the training's input pipeline, then a trained predictor.
 
-The preprocessing configuration and coordinates come from the checkpoint's own params, so a video or the camera
-is preprocessed exactly as the model's training data was, by the same function (`preprocess_sequence`).
+The store layout and input transform come from the checkpoint (`asl.data.inputs.checkpoint_pipeline`), so a video
+or the camera becomes model input exactly as the model's training data did, by the same functions.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from asl.data.preprocess import preprocess_sequence
+from asl.data.inputs import InputPipeline, checkpoint_pipeline
 from asl.data.raw import COORDINATES
-from asl.errors import AslError
 from asl.inference.extract import hands_seen
-from asl.params import PreprocessConfig, from_mapping
 
 
 @dataclass(frozen=True)
@@ -25,15 +23,13 @@ class SignScore:
 
 
 class SignRecognizer:
-    """A predictor with the preprocessing it was trained with."""
+    """A predictor with the input pipeline it was trained with."""
 
     def __init__(self, predictor) -> None:
         self.predictor = predictor
         params = predictor.extras.get("params") or {}
-        if "preprocess" not in params or "data" not in params:
-            raise AslError("the checkpoint does not record the params it was trained with (preprocess, data)")
-        self.config: PreprocessConfig = from_mapping(PreprocessConfig, params["preprocess"], "preprocess")
-        self.coordinates = tuple(params["data"]["coordinates"])
+        self.pipeline: InputPipeline = checkpoint_pipeline(predictor.extras)
+        self.coordinates = self.pipeline.layout.coordinates
         self._columns = [COORDINATES.index(c) for c in self.coordinates]
         self.min_frames: int | None = params.get("clean", {}).get("min_frames")  # training dropped fewer usable
 
@@ -47,14 +43,15 @@ class SignRecognizer:
 
     @property
     def frames(self) -> int:
-        return self.config.frames
+        """The model's frames (fixed, or the most it reads): the live window's length."""
+        return self.pipeline.frames
 
     def preprocess(self, raw: np.ndarray) -> np.ndarray:
-        """Raw landmarks (T, 543, 3) → model input (frames, 96, C), by the training preprocessing."""
-        return preprocess_sequence(raw[..., self._columns], self.config).values
+        """Raw landmarks (T, 543, 3) → model input (frames, L, C), by the training's input pipeline."""
+        return self.pipeline.from_raw(raw[..., self._columns], require_usable=True)
 
     def probabilities(self, values: np.ndarray) -> np.ndarray:
-        """Class probabilities (classes,) of one preprocessed sequence (frames, 96, C)."""
+        """Class probabilities (classes,) of one model input (frames, L, C)."""
         return self.predictor.predict_probabilities(values[None])[0]
 
     def top(self, probabilities: np.ndarray, n: int = 5) -> list[SignScore]:

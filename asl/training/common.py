@@ -13,7 +13,7 @@ from asl.params import Params
 
 @dataclass(frozen=True)
 class TrainingData:
-    values: np.ndarray  # (N, T, L, C) preprocessed, NaN where missing; usually a memory map
+    values: np.ndarray  # (N, T, L, C) model inputs, NaN where missing: usually StoreInputs (asl.data.inputs)
     labels: np.ndarray  # (N,)
     train_rows: np.ndarray
     valid_rows: np.ndarray
@@ -27,9 +27,11 @@ def epoch_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, fl
 
 
 def checkpoint_extras(params: Params, data: TrainingData, epoch: int, metrics: dict) -> dict:
-    """What inference needs besides the weights: sign names, preprocessing and coordinates; and the run's params.
+    """What inference needs besides the weights: sign names, the input pipeline (store layout and transform,
+    asl.data.inputs.InputPipeline.record); and the run's params.
 
     `finished` stays False until the run ends (`mark_checkpoint_finished`), so a killed run's best-so-far checkpoint
     is never mistaken for a trained model."""
+    pipeline = getattr(data.values, "pipeline", None)  # StoreInputs: the input transform, for inference to rebuild
     return {"signs": data.signs, "epoch": epoch, "valid_metrics": metrics, "params": dataclasses.asdict(params),
-            "finished": False}
+            "finished": False, **({"inputs": pipeline.record()} if pipeline is not None else {})}

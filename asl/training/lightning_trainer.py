@@ -14,7 +14,7 @@ from typing import Callable
 import lightning
 import torch
 
-from asl.data.dataset import LandmarkDataset
+from asl.data.dataset import LandmarkDataset, pad_collate
 from asl.models.config import InputShape
 from asl.check import raise_problems
 from asl.models.torch.base import BaseModel, mark_checkpoint_finished
@@ -110,8 +110,8 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     valid_set = LandmarkDataset(data.values, data.labels, data.valid_rows)
     train_loader = torch.utils.data.DataLoader(
         train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
-        generator=torch.Generator().manual_seed(params.seed), worker_init_fn=seed_worker)
-    valid_loader = torch.utils.data.DataLoader(valid_set, batch_size=params.train.batch_size)
+        generator=torch.Generator().manual_seed(params.seed), worker_init_fn=seed_worker, collate_fn=pad_collate)
+    valid_loader = torch.utils.data.DataLoader(valid_set, batch_size=params.train.batch_size, collate_fn=pad_collate)
     logger = EpochLogger(live_dir, tensorboard_dir)
     apply_callbacks(model, train_set, 0, params)  # Lightning fetches the first batch before the epoch's hook
     task = LightningTask(model, params, data, train_set, checkpoint_path, logger, on_epoch_end)

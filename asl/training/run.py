@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 
 from asl.check import check_params
+from asl.data.inputs import InputPipeline, StoreInputs
 from asl.data.processed import ProcessedData
 from asl.errors import AslError
 from asl.inference.predictor import CHECKPOINT_FILES
@@ -40,7 +41,8 @@ def train_model(params: Params, data: ProcessedData, checkpoint_dir: Path, live_
         from asl.training.torch_trainer import TrainingData, train
     else:
         from asl.training.tf_trainer import TrainingData, train
-    training_data = TrainingData(data.values, data.labels, rows["train"], rows["valid"], data.signs)
+    inputs = StoreInputs(data.store, InputPipeline.of(params))  # the model's declared transform of the store
+    training_data = TrainingData(inputs, data.labels, rows["train"], rows["valid"], data.signs)
     summary = train(params, training_data, checkpoint_dir / CHECKPOINT_FILES[params.framework], live_dir,
                     tensorboard_dir, on_epoch_end, state_dir)
     return {**summary, "split_strategy": params.split.strategy}

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from asl.data.dataset import LandmarkDataset
+from asl.data.dataset import LandmarkDataset, pad_collate
 from asl.data.preprocess import to_model_input
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
@@ -173,7 +173,7 @@ def training_loader(train_set: LandmarkDataset, params: Params, generator: torch
     """Shuffled batches of `train.batch_size` (`generator` orders them), in pinned memory when training on CUDA."""
     return torch.utils.data.DataLoader(
         train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
-        generator=generator, worker_init_fn=seed_worker, pin_memory=device.type == "cuda")
+        generator=generator, worker_init_fn=seed_worker, pin_memory=device.type == "cuda", collate_fn=pad_collate)
 
 
 def train_epoch(model: BaseModel, loader: torch.utils.data.DataLoader, optimizer: torch.optim.Optimizer,

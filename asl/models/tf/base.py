@@ -77,8 +77,11 @@ class TFModel(keras.Model):
     """A classifier of landmark sequences built from (config, input_shape, num_classes), like the PyTorch ones.
 
     Subclasses implement `network(values, mask, config, input_shape, num_classes)`: symbolic inputs → logits.
-    The config must carry `optimizer` (OptimizerConfig) and `scheduler` (SchedulerConfig).
+    The config must carry `optimizer` (OptimizerConfig) and `scheduler` (SchedulerConfig). `input_transform`: the
+    transform of the store the model reads, as for the PyTorch models (asl.models.torch.base.BaseModel).
     """
+
+    input_transform = "fixed_frames"
 
     def __init__(self, config: Any, input_shape: InputShape, num_classes: int, **kwargs: Any) -> None:
         values, mask = model_inputs(input_shape)

@@ -28,9 +28,12 @@ class BaseModel(nn.Module):
     Subclasses build their layers in `__init__` from `config` (their params.yaml entry), `input_shape` and
     `num_classes`. The config must carry `optimizer` (OptimizerConfig) and `scheduler` (SchedulerConfig).
     `engine` names the trainer that trains the model whatever `train.engine` says (the Lightning models).
+    `input_transform` names the transform of the store the model reads (asl.data.inputs.TRANSFORMS): the seed
+    models read `fixed_frames`; a `variable_frames` model takes `max_frames` in its params entry.
     """
 
     engine = "native"
+    input_transform = "fixed_frames"
 
     def __init__(self, config: Any, input_shape: InputShape, num_classes: int) -> None:
         super().__init__()

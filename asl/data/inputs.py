@@ -1,0 +1,193 @@
+"""Model inputs are transforms of the store (asl.data.preprocess): each model declares which one it reads.
+
+A model class names its transform in its `input_transform` attribute (default `fixed_frames`); the settings come
+from params (`input_transform`). Training, evaluation, video and camera inference build inputs through the same
+`InputPipeline`, which checkpoints record (`record`), so inference rebuilds exactly the training's transform.
+
+- `fixed_frames` (the seed models): the seed's 96 landmarks (lips, hands, pose), frames without a hand dropped,
+  resized to `preprocess.frames` (`resize_frames`), then `preprocess.normalization`.
+- `variable_frames`: the store's frames at their own length, truncated at the model's `max_frames`, then
+  `preprocess.normalization`; batches are padded to their longest member with a frame mask (`pad_batch`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from asl.data.preprocess import Store, StoreLayout, normalize, resize_frames, store_sequence
+from asl.errors import AslError
+from asl.landmarks import HAND_GROUPS, SEED_GROUPS, group_positions
+
+
+@dataclass(frozen=True)
+class FixedFrames:
+    """The seed models' input: (frames, 96, C), NaN where missing; all NaN when no frame has a hand."""
+
+    frames: int
+    normalization: str = "none"
+    groups: tuple[str, ...] = SEED_GROUPS
+    name: ClassVar[str] = "fixed_frames"
+    variable_length: ClassVar[bool] = False
+
+    def apply(self, stored: np.ndarray, layout: StoreLayout) -> np.ndarray:
+        selected = stored[:, layout.positions(self.groups)]  # (K, 96, C)
+        hands = np.concatenate([group_positions(self.groups, hand) for hand in HAND_GROUPS if hand in self.groups])
+        kept = selected[~np.isnan(selected[:, hands]).all(axis=(1, 2))]  # a no-op on a without_hands store
+        if len(kept) == 0:
+            return np.full((self.frames, *selected.shape[1:]), np.nan, np.float32)
+        return normalize(resize_frames(kept, self.frames), self.normalization)
+
+
+@dataclass(frozen=True)
+class VariableFrames:
+    """Frames at their own length, truncated at `max_frames`: (min(K, max_frames), L, C), NaN where missing; one
+    all-NaN frame when the recording kept none. `groups` empty: every group of the store, in store order."""
+
+    max_frames: int
+    normalization: str = "none"
+    groups: tuple[str, ...] = ()
+    name: ClassVar[str] = "variable_frames"
+    variable_length: ClassVar[bool] = True
+
+    def apply(self, stored: np.ndarray, layout: StoreLayout) -> np.ndarray:
+        selected = stored[:self.max_frames, layout.positions(self.groups or layout.landmarks)]
+        if len(selected) == 0:
+            return np.full((1, *selected.shape[1:]), np.nan, np.float32)
+        return normalize(selected, self.normalization)
+
+
+TRANSFORMS: dict[str, type] = {FixedFrames.name: FixedFrames, VariableFrames.name: VariableFrames}
+
+
+def input_transform(params) -> FixedFrames | VariableFrames:
+    """The selected model's declared transform (its class's `input_transform`) with its settings from params:
+    fixed_frames ← preprocess.frames; variable_frames ← models.<model>.max_frames; both preprocess.normalization."""
+    from asl.models.registry import get_model_entry
+
+    kind = getattr(get_model_entry(params.framework, params.model).model_class, "input_transform", "fixed_frames")
+    normalization = params.preprocess.normalization
+    if kind == FixedFrames.name:
+        return FixedFrames(params.preprocess.frames, normalization)
+    settings = params.model_settings()
+    if not isinstance(settings, dict) or "max_frames" not in settings:
+        raise AslError(f"models.{params.model}.max_frames is needed: the model reads variable-length input")
+    return VariableFrames(int(settings["max_frames"]), normalization)
+
+
+@dataclass(frozen=True)
+class InputPipeline:
+    """Raw frames → stored frames (`store_sequence`) → model input (the transform): one definition everywhere."""
+
+    layout: StoreLayout
+    transform: FixedFrames | VariableFrames
+
+    @property
+    def frames(self) -> int:
+        """The model's frames: fixed, or the most it reads."""
+        return getattr(self.transform, "frames", None) or self.transform.max_frames
+
+    @property
+    def landmarks(self) -> int:
+        groups = self.transform.groups or self.layout.landmarks
+        return len(self.layout.positions(groups))
+
+    def from_stored(self, stored: np.ndarray) -> np.ndarray:
+        """Model input (frames, L, C) with NaN of one recording's stored frames."""
+        return self.transform.apply(np.asarray(stored, dtype=np.float32), self.layout)
+
+    def from_raw(self, raw: np.ndarray, require_usable: bool = False) -> np.ndarray:
+        """Model input of raw Holistic frames (T, 543, C) of the layout's coordinates; with `require_usable`, a
+        recording that keeps no frame is an error (there is nothing to recognise)."""
+        stored = store_sequence(raw, self.layout).values
+        if require_usable and len(stored) == 0:
+            reason = "has a hand in view" if self.layout.drop_frames == "without_hands" else "observes anything"
+            raise AslError(f"no frame {reason}, so there is nothing to recognise")
+        return self.from_stored(stored)
+
+    def record(self) -> dict[str, Any]:
+        """What a checkpoint records to rebuild this pipeline (`from_record`)."""
+        settings = {key: list(value) if isinstance(value, tuple) else value
+                    for key, value in asdict(self.transform).items()}
+        return {"store": self.layout.record(), "transform": {"name": self.transform.name, **settings}}
+
+    @classmethod
+    def from_record(cls, record: dict) -> "InputPipeline":
+        settings = dict(record["transform"])
+        kind = TRANSFORMS[settings.pop("name")]
+        if "groups" in settings:
+            settings["groups"] = tuple(settings["groups"])
+        return cls(StoreLayout.from_record(record["store"]), kind(**settings))
+
+    @classmethod
+    def of(cls, params) -> "InputPipeline":
+        """The selected model's pipeline for the store that params describe."""
+        return cls(StoreLayout.of(params.preprocess, params.data.coordinates), input_transform(params))
+
+
+def checkpoint_pipeline(extras: dict) -> InputPipeline:
+    """The pipeline a checkpoint was trained with: its `inputs` record; a checkpoint from before the store records
+    only its params (the seed's fixed frames over the seed's landmarks, frames without hands dropped)."""
+    from asl.params import PreprocessConfig, from_mapping
+
+    if "inputs" in extras:
+        return InputPipeline.from_record(extras["inputs"])
+    params = extras.get("params") or {}
+    if "preprocess" not in params or "data" not in params:
+        raise AslError("the checkpoint does not record the params it was trained with (preprocess, data)")
+    config = from_mapping(PreprocessConfig, params["preprocess"], "preprocess")
+    return InputPipeline(StoreLayout.of(config, params["data"]["coordinates"]),
+                         FixedFrames(config.frames, config.normalization))
+
+
+def pad_batch(sequences: list[np.ndarray]) -> np.ndarray:
+    """Sequences (T_i, L, C) → (B, max T_i, L, C), padded with NaN (padding is masked out by `to_model_input`)."""
+    longest = max((len(sequence) for sequence in sequences), default=0)
+    batch = np.full((len(sequences), longest, *sequences[0].shape[1:]), np.nan, np.float32) if sequences else \
+        np.zeros((0, 0, 0, 0), np.float32)
+    for i, sequence in enumerate(sequences):
+        batch[i, :len(sequence)] = sequence
+    return batch
+
+
+class StoreInputs:
+    """Model inputs of every recording of a store, computed on access like an array: `inputs[row]` is one
+    (frames, L, C) float32 with NaN, `inputs[rows]` a NaN-padded batch (`pad_batch`). `shape` is (recordings,
+    frames, L, C), frames the fixed or the most frames (what a model is built for)."""
+
+    def __init__(self, store: Store, pipeline: InputPipeline) -> None:
+        self.store, self.pipeline = store, pipeline
+        self.variable_length = pipeline.transform.variable_length
+        coordinates = len(pipeline.layout.coordinates)
+        if store.values.shape[1:] != (len(pipeline.layout.rows), coordinates):
+            raise AslError(f"the store holds {store.values.shape[1:]} (landmarks, coordinates) per frame, not the "
+                           f"{(len(pipeline.layout.rows), coordinates)} of preprocess.landmarks and data.coordinates "
+                           f"({', '.join(pipeline.layout.landmarks)}; {', '.join(pipeline.layout.coordinates)}): "
+                           "run `dvc repro preprocess`")
+        self.shape = (len(store), pipeline.frames, pipeline.landmarks, coordinates)
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def lengths(self) -> np.ndarray:
+        """Frames of each recording's input."""
+        if not self.variable_length:
+            return np.full(len(self.store), self.pipeline.frames)
+        return np.clip(self.store.lengths, 1, self.pipeline.frames)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        if np.ndim(rows) == 0:
+            return self.pipeline.from_stored(self.store.sequence(int(rows)))
+        return pad_batch([self.pipeline.from_stored(self.store.sequence(int(row))) for row in np.asarray(rows)])
+
+
+def seed_inputs(values_path, meta, params, meta_path="meta.csv") -> StoreInputs:
+    """The seed models' inputs (`fixed_frames` with params' preprocess settings) of a store described by params:
+    what the report and `asl viz` draw."""
+    from asl.data.preprocess import open_store
+
+    pipeline = InputPipeline(StoreLayout.of(params.preprocess, params.data.coordinates),
+                             FixedFrames(params.preprocess.frames, params.preprocess.normalization))
+    return StoreInputs(open_store(values_path, meta, meta_path), pipeline)
