@@ -1,16 +1,24 @@
-"""Gap filling, resizing, the per-sequence preprocessing and the memory-mapped dataset."""
+"""Gap filling, resizing, normalisation, the seed models' input of raw frames and the model-input mask (the store
+itself: tests/data/test_store.py)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from asl.data.preprocess import (fill_short_gaps, load_values, normalize, preprocess_dataset, preprocess_sequence,
-                                 resize_frames, to_model_input)
+from asl.data.inputs import FixedFrames, InputPipeline
+from asl.data.preprocess import StoreLayout, fill_short_gaps, normalize, resize_frames, to_model_input
 from asl.errors import AslError
 from asl.landmarks import HAND_POSITIONS, part_rows, selected_positions
 from asl.params import PreprocessConfig
 
-CONFIG = PreprocessConfig(frames=8, max_gap=2, chunk_size=4)
+CONFIG = PreprocessConfig(frames=8, max_gap=2, chunk_size=4,
+                          landmarks=["lips", "left_hand", "right_hand", "nose", "eyes", "pose"])
+
+
+def seed_input(raw: np.ndarray, config: PreprocessConfig = CONFIG, require_usable: bool = False) -> np.ndarray:
+    """The seed models' input (fixed_frames) of raw frames (T, 543, 2), through a store of `config`."""
+    pipeline = InputPipeline(StoreLayout.of(config, ("x", "y")), FixedFrames(config.frames, config.normalization))
+    return pipeline.from_raw(raw, require_usable)
 
 
 def ramp(frames: int) -> np.ndarray:
@@ -44,16 +52,18 @@ def test_resize_pools_long_sequences_evenly_and_resamples_short_ones():
     assert np.isnan(resize_frames(with_missing, 2)[0]).all()  # nothing observed in that window stays missing
 
 
-def test_preprocess_sequence_selects_fills_drops_and_resizes(random_landmarks):
+def test_seed_input_selects_fills_drops_and_resizes(random_landmarks):
     raw = random_landmarks(12)[..., :2].astype(np.float32)
     raw[:, part_rows("left_hand")] = np.nan  # one-handed signer
     raw[5, part_rows("right_hand")] = np.nan  # a one-frame gap: interpolated
     raw[8:12, part_rows("right_hand")] = np.nan  # a 4-frame gap at the end: too long, dropped
-    result = preprocess_sequence(raw, CONFIG)
-    assert result.values.shape == (8, 96, 2)
-    assert (result.usable_frames, result.dropped_frames) == (8, 4)
-    assert np.isnan(result.values[:, selected_positions("left_hand")]).all()
-    assert not np.isnan(result.values[:, selected_positions("right_hand")]).any()
+    values = seed_input(raw)
+    assert values.shape == (8, 96, 2)
+    right = raw[:8, part_rows("right_hand")]  # 8 kept frames: resizing to 8 keeps them; frame 5 interpolated
+    np.testing.assert_allclose(values[:, selected_positions("right_hand")][[4, 5, 6]],
+                               [right[4], (right[4] + right[6]) / 2, right[6]], rtol=1e-6)
+    assert np.isnan(values[:, selected_positions("left_hand")]).all()
+    assert not np.isnan(values[:, selected_positions("right_hand")]).any()
 
 
 def observed_sequence() -> np.ndarray:
@@ -89,30 +99,21 @@ def test_normalisation_keeps_a_sequence_with_nothing_observed_missing(normalizat
 
 
 @pytest.mark.parametrize("normalization", ["none", "minmax", "standardize"])
-def test_preprocess_sequence_normalises_after_resizing(random_landmarks, normalization):
+def test_seed_input_normalises_after_resizing(random_landmarks, normalization):
     raw = random_landmarks(12)[..., :2].astype(np.float32)
     config = PreprocessConfig(frames=8, max_gap=2, chunk_size=4, normalization=normalization)
-    plain = preprocess_sequence(raw, CONFIG).values
-    np.testing.assert_array_equal(preprocess_sequence(raw, config).values, normalize(plain, normalization))
+    plain = seed_input(raw)
+    np.testing.assert_array_equal(seed_input(raw, config), normalize(plain, normalization))
     assert CONFIG.normalization == "none"  # the default: checkpoints from before the setting kept raw coordinates
 
 
-def test_sequence_without_hands_is_an_error_or_all_padding(random_landmarks, write_landmarks, tmp_path):
+def test_sequence_without_hands_is_an_error_or_all_padding(random_landmarks):
     raw = random_landmarks(4)[..., :2]
     raw[:, np.concatenate([part_rows("left_hand"), part_rows("right_hand")])] = np.nan
     with pytest.raises(AslError, match="no frame has a hand"):
-        preprocess_sequence(raw, CONFIG)
-    kept = preprocess_sequence(raw, CONFIG, keep_without_hands=True)
-    assert kept.values.shape == (CONFIG.frames, 96, 2) and np.isnan(kept.values).all()
-    assert (kept.usable_frames, kept.dropped_frames) == (0, 4)
-    # a dataset keeps such a recording, so that it still gets a prediction
-    write_landmarks(tmp_path / "raw" / "a.parquet", random_landmarks(6))
-    write_landmarks(tmp_path / "raw" / "b.parquet", np.concatenate([raw, raw[..., :1]], axis=-1))
-    index = pd.DataFrame({"path": ["a.parquet", "b.parquet"], "participant_id": "1", "sequence_id": ["1", "2"],
-                          "sign": "hello"})
-    meta = preprocess_dataset(index, tmp_path / "raw", {"hello": 0}, CONFIG, ("x", "y"), 1, tmp_path / "v.npy")
-    values = np.load(tmp_path / "v.npy")
-    assert len(meta) == 2 and meta["usable_frames"].tolist() == [6, 0] and np.isnan(values[1]).all()
+        seed_input(raw, require_usable=True)  # video and camera: nothing to recognise
+    kept = seed_input(raw)  # the store keeps length 0: the recording still gets a prediction
+    assert kept.shape == (CONFIG.frames, 96, 2) and np.isnan(kept).all()
 
 
 def test_model_input_zeroes_missing_and_masks_empty_frames():
@@ -122,22 +123,3 @@ def test_model_input_zeroes_missing_and_masks_empty_frames():
     x, mask = to_model_input(values)
     assert not np.isnan(x).any() and x[0, HAND_POSITIONS].sum() == 0
     assert mask.tolist() == [True, True, False]
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-def test_dataset_streams_into_one_array_in_index_order(tmp_path, write_landmarks, random_landmarks, workers):
-    lengths = [5, 20, 9]
-    index = pd.DataFrame({
-        "path": [f"train_landmark_files/1/{i}.parquet" for i in range(3)], "participant_id": ["1"] * 3,
-        "sequence_id": ["0", "1", "2"], "sign": ["hello", "bye", "hello"], "frames": lengths})
-    for i, length in enumerate(lengths):
-        write_landmarks(tmp_path / index["path"][i], random_landmarks(length, seed=i))
-    meta = preprocess_dataset(index, tmp_path, {"bye": 0, "hello": 1}, CONFIG, ("x", "y"), workers,
-                              tmp_path / "out" / "values.npy")
-    values = load_values(tmp_path / "out" / "values.npy")
-    assert values.shape == (3, 8, 96, 2) and isinstance(values, np.memmap)
-    assert meta["label"].tolist() == [1, 0, 1]
-    assert meta["original_frames"].tolist() == lengths
-    expected = preprocess_sequence(random_landmarks(20, seed=1)[..., :2], CONFIG).values
-    np.testing.assert_allclose(values[1], expected, rtol=1e-6)
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["values.npy"]  # no temporary left behind
