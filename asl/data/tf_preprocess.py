@@ -1,4 +1,5 @@
-"""`preprocess_sequence` + `to_model_input` (asl.data.preprocess) as a TensorFlow layer, for the exported model.
+"""The input pipeline of the seed models (`InputPipeline.from_raw` with `fixed_frames`, asl.data.inputs) +
+`to_model_input` as a TensorFlow layer, for the exported model.
 
 The GISLR competition's TFLite model took raw landmarks of one sequence, so the preprocessing must run inside
 it (hoyso48's Keras `Preprocess` layer). This layer computes exactly what the numpy definition computes, with
@@ -6,7 +7,7 @@ ops TFLite has: select the 96 landmarks, fill hand gaps of at most `max_gap` fra
 observed frame), drop frames without a hand, resize to `frames` (shorter: linear interpolation, longer: pooled
 over equal windows), normalise (`normalization`) and turn NaN into a frame mask. Tests check it against the
 numpy definition on real files.
-A sequence without any hand (where the numpy definition raises) gives an all-padding input.
+A sequence without any hand gives an all-padding input.
 """
 
 from __future__ import annotations
@@ -18,6 +19,21 @@ import tensorflow as tf
 from asl.landmarks import HAND_POSITIONS, SELECTED_ROWS, selected_positions
 
 COORDINATES = ("x", "y", "z")
+
+
+def preprocess_layer(pipeline) -> "Preprocess":
+    """The layer that computes `pipeline.from_raw` (asl.data.inputs.InputPipeline) + `to_model_input`.
+
+    The store step then the seed transform: hand gaps are filled only by a `without_hands` store; the frames the
+    transform drops (those without a hand) include every frame either store policy drops, so the layer drops those.
+    """
+    from asl.errors import AslError
+
+    transform, layout = pipeline.transform, pipeline.layout
+    if transform.name != "fixed_frames":
+        raise AslError(f"TFLite export takes models of fixed_frames input, not {transform.name}")
+    max_gap = layout.max_gap if layout.drop_frames == "without_hands" else 0
+    return Preprocess(transform.frames, max_gap, layout.coordinates, transform.normalization)
 
 
 @keras.saving.register_keras_serializable(package="asl")

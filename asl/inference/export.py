@@ -54,15 +54,9 @@ def raw_landmark_archive(model, pipeline: InputPipeline):
     import keras
     import tensorflow as tf
 
-    from asl.data.tf_preprocess import Preprocess
+    from asl.data.tf_preprocess import preprocess_layer
 
-    transform, layout = pipeline.transform, pipeline.layout
-    if transform.name != "fixed_frames":
-        raise AslError(f"TFLite export takes models of fixed_frames input, not {transform.name}")
-    # the store step then the seed transform: hand gaps filled only by a without_hands store; every other frame
-    # the transform drops (frames without a hand) is what either store policy keeps or drops, so the layer drops them
-    max_gap = layout.max_gap if layout.drop_frames == "without_hands" else 0
-    preprocess = Preprocess(transform.frames, max_gap, layout.coordinates, transform.normalization)
+    preprocess = preprocess_layer(pipeline)
 
     def serve(inputs):
         values, mask = preprocess(inputs)

@@ -1,24 +1,28 @@
-"""The TensorFlow preprocessing layer (inside the exported model) computes exactly `preprocess_sequence`."""
+"""The TensorFlow preprocessing layer (inside the exported model) computes exactly the seed models' input pipeline
+(store step, then the fixed_frames transform), for both store policies."""
 
 import numpy as np
 import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from asl.data.preprocess import preprocess_sequence, to_model_input  # noqa: E402
+from asl.data.inputs import FixedFrames, InputPipeline  # noqa: E402
+from asl.data.preprocess import StoreLayout, to_model_input  # noqa: E402
 from asl.data.raw import read_landmarks  # noqa: E402
-from asl.data.tf_preprocess import Preprocess  # noqa: E402
+from asl.data.tf_preprocess import Preprocess, preprocess_layer  # noqa: E402
 from asl.landmarks import part_rows  # noqa: E402
 from asl.params import PreprocessConfig  # noqa: E402
 
-CONFIG = PreprocessConfig(frames=32, max_gap=3, chunk_size=1)
+CONFIG = PreprocessConfig(frames=32, max_gap=3, chunk_size=1,
+                          landmarks=["lips", "left_hand", "right_hand", "nose", "eyes", "pose"])
 
 
 def both(raw: np.ndarray, coordinates=("x", "y"), config=CONFIG):
     """(numpy values, numpy mask), (tf values, tf mask) of one raw sequence (T, 543, 3)."""
     channels = [("x", "y", "z").index(name) for name in coordinates]
-    expected = to_model_input(preprocess_sequence(raw[..., channels], config).values)
-    layer = Preprocess(config.frames, config.max_gap, coordinates, config.normalization)
+    pipeline = InputPipeline(StoreLayout.of(config, coordinates), FixedFrames(config.frames, config.normalization))
+    expected = to_model_input(pipeline.from_raw(raw[..., channels]))
+    layer = preprocess_layer(pipeline)
     return expected, [array.numpy() for array in layer(tf.constant(raw, dtype=tf.float32))]
 
 
@@ -32,7 +36,8 @@ def assert_same(raw, atol=2e-6, **options):
 def test_matches_numpy_on_real_competition_files(gislr_sample, normalization):
     files = sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet"))[::6]
     assert len(files) > 40
-    config = PreprocessConfig(frames=32, max_gap=3, chunk_size=1, normalization=normalization)
+    config = PreprocessConfig(frames=32, max_gap=3, chunk_size=1, normalization=normalization,
+                              landmarks=CONFIG.landmarks)
     for path in files:
         # the layer's statistics are float32 sums (numpy's are float64): standardised values agree to 1e-5
         assert_same(read_landmarks(path, ("x", "y", "z")).values.astype(np.float32), config=config,
@@ -66,6 +71,7 @@ def test_matches_numpy_on_gaps_edges_and_dropped_frames():
     assert_same(raw)
     assert_same(raw, coordinates=("x", "y", "z"))
     assert_same(raw, config=PreprocessConfig(frames=16, max_gap=0, chunk_size=1))
+    assert_same(raw, config=PreprocessConfig(frames=16, max_gap=3, chunk_size=1, drop_frames="empty"))
 
 
 @pytest.mark.parametrize("normalization", ["none", "minmax", "standardize"])

@@ -34,7 +34,7 @@ def checkpoint(tmp_path_factory) -> Path:
     """The train stage's checkpoint folder of a tiny model trained on a tiny built-in sample."""
     from asl.data.clean import scan_recordings
     from asl.data.extra import read_training_index
-    from asl.data.preprocess import preprocess_dataset
+    from asl.data.preprocess import open_store, preprocess_dataset
     from asl.data.processed import ProcessedData, split_of_rows
     from asl.data.raw import read_sign_map
     from asl.data.sample import generate_sample
@@ -51,10 +51,8 @@ def checkpoint(tmp_path_factory) -> Path:
     usable = recordings[recordings["problem"] == ""].reset_index(drop=True)
     meta = preprocess_dataset(usable, work / "raw", sign_map, params.preprocess, coordinates, 1, work / "values.npy")
     split = split_of_rows(meta, split_recordings(recordings, params.split, params.clean, params.seed).table)
-    import numpy as np
-
     signs = [sign for sign, _ in sorted(sign_map.items(), key=lambda item: item[1])]
-    data = ProcessedData(np.load(work / "values.npy", mmap_mode="r"), meta, signs, split)
+    data = ProcessedData(open_store(work / "values.npy", meta), meta, signs, split)
     train_model(params, data, work / "best", work / "dvclive", work / "runs")
     return work / "best"
 

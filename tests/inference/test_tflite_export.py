@@ -12,7 +12,8 @@ tf = pytest.importorskip("tensorflow")
 from typer.testing import CliRunner  # noqa: E402
 
 from asl.cli import app  # noqa: E402
-from asl.data.preprocess import preprocess_sequence, to_model_input  # noqa: E402
+from asl.data.inputs import checkpoint_pipeline  # noqa: E402
+from asl.data.preprocess import to_model_input  # noqa: E402
 from asl.data.raw import read_landmarks  # noqa: E402
 from asl.models.config import InputShape  # noqa: E402
 from asl.models.registry import get_model_entry  # noqa: E402
@@ -46,13 +47,14 @@ def test_tflite_outputs_match_the_keras_model_on_real_files(exported, gislr_samp
     interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=1)
     run = interpreter.get_signature_runner()
     channels = [("x", "y", "z").index(name) for name in params.data.coordinates]
+    pipeline = checkpoint_pipeline({"params": dataclasses.asdict(params)})
     differences, seconds = [], []
     for file in sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet"))[::8]:
         raw = read_landmarks(file, ("x", "y", "z")).values.astype(np.float32)  # (T, 543, 3), NaN missing
         start = time.perf_counter()
         outputs = run(inputs=raw)["outputs"]
         seconds.append(time.perf_counter() - start)
-        x, mask = to_model_input(preprocess_sequence(raw[..., channels], params.preprocess).values)
+        x, mask = to_model_input(pipeline.from_raw(raw[..., channels]))
         expected = model([x[None], mask[None]], training=False).numpy()[0]
         differences.append(np.abs(outputs - expected).max())
         assert outputs.shape == (250,) and outputs.argmax() == expected.argmax()
@@ -80,7 +82,8 @@ def test_the_recognizer_predicts_through_a_compiled_graph_as_keras_does(exported
     raw = read_landmarks(sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet"))[0], ("x", "y", "z"))
     values = recognizer.preprocess(raw.values)  # video and camera: the training preprocessing, normalised alike
     channels = [("x", "y", "z").index(name) for name in params.data.coordinates]
-    np.testing.assert_array_equal(values, preprocess_sequence(raw.values[..., channels], params.preprocess).values)
+    np.testing.assert_array_equal(values, recognizer.pipeline.from_raw(raw.values[..., channels]))
+    assert recognizer.pipeline == checkpoint_pipeline({"params": dataclasses.asdict(params)})
     if params.preprocess.normalization == "standardize":
         np.testing.assert_allclose(np.nanmean(values, axis=(0, 1)), 0, atol=1e-5)
     x, mask = to_model_input(values)

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from asl.cli import app
-from asl.data.preprocess import preprocess_file
+from asl.data.preprocess import store_file
 from asl.data.raw import read_landmarks, validate_landmark_file
 from asl.errors import AslError
 from asl.inference.extract import Extraction, extract_video, hands_seen, write_landmarks
@@ -102,7 +102,7 @@ def test_video_and_training_data_share_one_preprocessing(thkazi, checkpoint, tmp
 
     recognizer = load_recognizer(checkpoint)
     path = write_landmarks(thkazi, tmp_path / "thkazi.parquet")
-    as_training = preprocess_file(path, recognizer.config, recognizer.coordinates).values  # the dataset's path
+    as_training = recognizer.pipeline.from_stored(store_file(path, recognizer.pipeline.layout).values)  # the store
     as_video = recognizer.preprocess(thkazi.values)  # the video and camera path
     assert as_video.shape == (recognizer.frames, 96, len(recognizer.coordinates))
     np.testing.assert_array_equal(as_video, as_training)
@@ -112,7 +112,8 @@ def test_a_checkpoint_that_does_not_match_the_data_is_an_error(thkazi, checkpoin
     from asl.inference.recognize import load_recognizer
 
     recognizer = load_recognizer(checkpoint)
-    recognizer.config = type(recognizer.config)(**{**recognizer.config.__dict__, "frames": recognizer.frames + 3})
+    pipeline = recognizer.pipeline
+    recognizer.pipeline = type(pipeline)(pipeline.layout, type(pipeline.transform)(recognizer.frames + 3))
     with pytest.raises(AslError, match="does not match the checkpoint"):
         recognizer.predict(thkazi.values)
 
