@@ -9,7 +9,16 @@ from asl.evaluation import robustness
 from asl.evaluation.robustness import (PERTURBATIONS, add_noise, body_scale, change_speed, drop_frames, mirror,
                                        perturbed_inputs, without_face)
 from asl.landmarks import part_rows
+from asl.data.inputs import FixedFrames, InputPipeline
+from asl.data.preprocess import StoreLayout
 from asl.params import PreprocessConfig
+
+
+def seed_pipeline(frames: int) -> InputPipeline:
+    """The seed models' input over a store of the default landmark groups."""
+    config = PreprocessConfig(frames=frames, max_gap=3, chunk_size=4,
+                              landmarks=["lips", "left_hand", "right_hand", "nose", "eyes", "pose"])
+    return InputPipeline(StoreLayout.of(config, ("x", "y")), FixedFrames(frames))
 
 SHOULDERS = part_rows("pose")[[11, 12]]
 
@@ -84,11 +93,10 @@ def test_lips_missing_removes_the_face_only():
 
 def test_perturbed_inputs_are_seeded_and_preprocessed(write_landmarks, random_landmarks, tmp_path):
     path = write_landmarks(tmp_path / "a.parquet", random_landmarks(16))
-    config = PreprocessConfig(frames=8, max_gap=3, chunk_size=4)
-    inputs = perturbed_inputs((3, path), config, ("x", "y"), seed=0)
+    inputs = np.stack(perturbed_inputs((3, path), seed_pipeline(8), seed=0))
     assert inputs.shape == (len(PERTURBATIONS), 8, 96, 2)
-    np.testing.assert_array_equal(inputs, perturbed_inputs((3, path), config, ("x", "y"), seed=0))
-    other = perturbed_inputs((4, path), config, ("x", "y"), seed=0)  # another recording: another random stream
+    np.testing.assert_array_equal(inputs, perturbed_inputs((3, path), seed_pipeline(8), seed=0))
+    other = perturbed_inputs((4, path), seed_pipeline(8), seed=0)  # another recording: another random stream
     noise = list(PERTURBATIONS).index("noise_1pct")
     assert not np.array_equal(inputs[noise], other[noise])
     assert np.isnan(inputs[list(PERTURBATIONS).index("lips_missing")][:, :40]).all()  # lips lead the selection
@@ -110,7 +118,7 @@ def test_robustness_accuracy_scores_each_perturbation(monkeypatch, write_landmar
 
     monkeypatch.setattr(robustness, "CHUNK", 2)  # two chunks: scores add up across them
     scores = robustness.robustness_accuracy(RightHandedOnly(), paths, np.array([1, 1, 1]),
-                                            PreprocessConfig(frames=4, max_gap=3, chunk_size=4), ("x", "y"), 0, 2)
+                                            seed_pipeline(4), 0, 2)
     assert list(scores) == list(PERTURBATIONS)
     assert scores["mirrored"] == 0.0  # the mirrored signer is left-handed
     assert {name: score for name, score in scores.items() if name != "mirrored"} == dict.fromkeys(

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+from asl.data.preprocess import Store
 from asl.data.processed import ProcessedData
 from asl.models.torch.base import load_model_from_checkpoint
 from asl.params import load_params
@@ -65,8 +66,11 @@ def test_a_lightning_model_trains_through_lightning_with_the_native_engine_set(t
     engines = []
     monkeypatch.setattr(lightning_trainer.LightningTask, "on_fit_start", lambda task: engines.append("lightning"))
     split = meta["participant_id"].map({"4": "valid", "5": "test"}).fillna("train").to_numpy()
-    data = ProcessedData(data.values, meta, data.signs, split)
-    summary = train_model(toy_params("LightningBaseModel", "native"), data, tmp_path / "best", tmp_path / "live",
+    store = Store(data.values.reshape(-1, 96, 2), np.arange(36) * 8, np.full(36, 8))  # 8 frames of each recording
+    data = ProcessedData(store, meta, data.signs, split)
+    params = toy_params("LightningBaseModel", "native")
+    seed_store = dataclasses.replace(params.preprocess, landmarks=["lips", "left_hand", "right_hand", "pose"])
+    summary = train_model(dataclasses.replace(params, preprocess=seed_store), data, tmp_path / "best", tmp_path / "live",
                           tmp_path / "tb")
     assert engines == ["lightning"] and summary["epochs_run"] == 2
     log = json.loads((tmp_path / "live" / "metrics.json").read_text())
