@@ -3,8 +3,9 @@
 Usage: python benchmarks/preprocess.py [--raw-dir ../shared/data/gislr-sample] [--repeats 5]
 Times exactly the preprocess stage's call (`preprocess_dataset`) on the recordings `clean` finds usable, in one process and
 with `data.workers` processes, and the floor: pyarrow reading `frame` and the coordinates of every file
-(`ParquetFile.read`, its leanest path), in one process. Prints one figure per line (medians of the repeats), the ratios last, and the
-peak resident memory of this process and of its worker processes.
+(`ParquetFile.read`, its leanest path), in one process. Prints one figure per line (medians of the repeats), the ratios last, the
+store's size (frames, on disk, in memory once paged in: values plus its metadata table) and the peak resident memory of
+this process and of its worker processes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pyarrow.parquet as pq
 import typer
 
 from asl.data.clean import scan_recordings
-from asl.data.preprocess import preprocess_dataset
+from asl.data.preprocess import open_store, preprocess_dataset
 from asl.data.raw import read_index, read_sign_map
 from asl.params import load_params
 
@@ -63,6 +64,10 @@ def main(raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Pat
     floor = median_seconds(read_floor, repeats)
     one = median_seconds(preprocess(1), repeats)
     parallel = median_seconds(preprocess(config.data.workers), repeats)
+    meta = preprocess(1)()
+    store = open_store(out, meta)
+    disk, memory = out.stat().st_size, store.values.nbytes + meta.memory_usage(deep=True).sum()
+    del store
     shutil.rmtree(out.parent)
     print(f"sequences: {len(paths)}")
     print(f"pyarrow_read_floor_sequences_per_s: {len(paths) / floor:.0f}")
@@ -70,6 +75,10 @@ def main(raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Pat
     print(f"preprocess_sequences_per_s_{config.data.workers}_workers: {len(paths) / parallel:.0f}")
     print(f"preprocess_1_worker_over_floor: {one / floor:.2f}")
     print(f"preprocess_{config.data.workers}_workers_over_floor: {parallel / floor:.2f}")
+    print(f"store_frames: {len(meta) and int(meta['length'].sum())} ({len(config.preprocess.landmarks)} groups, "
+          f"{config.preprocess.dtype})")
+    print(f"store_disk_mb: {disk / 2**20:.2f}")
+    print(f"store_memory_mb: {memory / 2**20:.2f}")
     print(f"peak_rss_mb_main: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
     print(f"peak_rss_mb_largest_worker: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f}")
 

@@ -36,6 +36,7 @@ import typer
 import yaml
 
 from asl.data.preprocess import to_model_input
+from asl.data.inputs import InputPipeline, StoreInputs
 from asl.data.processed import load_processed
 from asl.data.sample import generate_sample
 from asl.params import SampleConfig, load_params
@@ -125,24 +126,25 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def training_figures(config, data, device: torch.device, max_sequences: int | None, repeats: int) -> None:
+def training_figures(config, data, inputs: StoreInputs, device: torch.device, max_sequences: int | None,
+                     repeats: int) -> None:
     """Sequences/s of one epoch through `train_epoch` and of the same steps on resident batches (medians of
-    `repeats`); their ratio."""
+    `repeats`); their ratio. `inputs`: the model's inputs of `data`'s store."""
     torch_trainer.seed_everything(config.seed, config.train.deterministic)
     precision = mixed_precision(config.train.precision, device)
     rows = np.flatnonzero(data.split == "train")
-    model = torch_trainer.build_model(config, torch_trainer.InputShape(*data.values.shape[1:]),
+    model = torch_trainer.build_model(config, torch_trainer.InputShape(*inputs.shape[1:]),
                                       len(data.signs)).to(device)
     optimizer, _ = model.configure_optimizers()
     batch_size = config.train.batch_size
     if config.train.compile:
         compile_for_training(model, lambda: torch_trainer.training_probe(model, batch_size, precision, device))
-    train_set = torch_trainer.LandmarkDataset(data.values, data.labels, rows, config.augment, config.seed,
+    train_set = torch_trainer.LandmarkDataset(inputs, data.labels, rows, config.augment, config.seed,
                                               config.preprocess.normalization)
     loader = torch_trainer.training_loader(train_set, config, torch.Generator().manual_seed(config.seed), device)
     batches = min(len(loader), math.ceil(max_sequences / batch_size) if max_sequences else len(loader))
     sequences = min(len(rows), batches * batch_size)
-    resident = resident_batches(data.values, data.labels, rows[:sequences], batch_size, device)
+    resident = resident_batches(inputs, data.labels, rows[:sequences], batch_size, device)
     model.training_step(*resident[0], optimizer, precision)  # warm-up: allocations, kernels
     synchronize(device)
     epochs, ceilings, loading = [], [], []
@@ -209,14 +211,17 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
         processed = work / "data" / "processed"
         data = load_processed(processed / "landmarks.npy", processed / "meta.csv", processed / "sign_map.json",
                               work / "data" / "interim" / "split.csv")
-        print(f"store_sequences: {len(data.values)}")
+        print(f"store_recordings: {len(data.store)}")
+        print(f"store_frames: {len(data.store.values)} ({' x '.join(map(str, data.store.values.shape[1:]))} "
+              f"{data.store.values.dtype} each)")
         print(f"store_disk_mb: {sum(p.stat().st_size for p in processed.iterdir()) / 2**20:.1f}")
-        print(f"store_memory_mb: {(data.values.nbytes + data.meta.memory_usage(deep=True).sum()) / 2**20:.1f}")
+        print(f"store_memory_mb: {(data.store.values.nbytes + data.meta.memory_usage(deep=True).sum()) / 2**20:.1f}")
+        inputs = StoreInputs(data.store, InputPipeline.of(config))  # the model's declared transform of the store
         for name in device:
             if name == "cuda" and not torch.cuda.is_available():
                 print("train_cuda: no CUDA device here")
                 continue
-            training_figures(config, data, torch.device(name), max_train_sequences, repeats)
+            training_figures(config, data, inputs, torch.device(name), max_train_sequences, repeats)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

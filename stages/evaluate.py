@@ -42,7 +42,8 @@ def main(
     with atomic_path(report) as temporary:
         temporary.write_text(result.report)
     m = result.metrics
-    typer.echo(f"test accuracy {m['accuracy']:.3f} (95% CI {m['accuracy_ci95'][0]:.3f}-{m['accuracy_ci95'][1]:.3f}) "
+    ci = f" (95% CI {m['accuracy_ci95'][0]:.3f}-{m['accuracy_ci95'][1]:.3f})" if m["accuracy_ci95"] else ""
+    typer.echo(f"test accuracy {m['accuracy']:.3f}{ci} "
                f"on {m['n_test']} sequences ({m['split_strategy']} split); {m['n_unscorable']} unscorable, "
                f"{m['n_missing']} missing")
     for row in result.unscorable.itertuples():

@@ -77,9 +77,8 @@ def test_stages_on_the_built_in_sample(tmp_path):
     assert set(metrics) == EVAL_KEYS
     assert metrics["split_strategy"] == "participant" and metrics["n_test"] > 0
     assert metrics["accuracy"] > 0.6  # chance is 1/3 on three signs
-    low, high = metrics["accuracy_ci95"]
-    assert low <= metrics["accuracy"] <= high
     assert len(metrics["per_participant"]) == 1  # one of five participants is held out for testing
+    assert metrics["accuracy_ci95"] is None  # no interval from one test participant
     robustness = json.loads((tmp_path / "robustness.json").read_text())
     assert list(robustness) == ROBUSTNESS_KEYS
     assert robustness["clean"] == pytest.approx(metrics["accuracy"])  # the same preprocessing, from the raw files
