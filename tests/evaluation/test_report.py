@@ -15,6 +15,8 @@ import pytest
 from asl.errors import AslError
 from asl.evaluation import plots
 from asl.evaluation.report import load_eval_metrics, load_report_inputs, load_training_history, write_report
+from asl.landmarks import group_rows
+from asl.params import load_params
 
 REPO = Path(__file__).resolve().parents[2]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -234,8 +236,11 @@ def test_stage_with_values_animates_the_most_frequent_sign(tmp_path):
 
     paths = write_inputs(tmp_path, n_signs=3)
     meta = pd.read_csv(paths["meta"], dtype=str, keep_default_na=False)
-    paths["values"] = tmp_path / "landmarks.npy"
-    np.save(paths["values"], np.random.default_rng(0).uniform(0.2, 0.8, (len(meta), 7, 96, 2)).astype(np.float32))
+    paths["values"] = tmp_path / "landmarks.npy"  # a store of params.yaml's groups: 7 frames of each recording
+    meta["offset"], meta["length"] = np.arange(len(meta)) * 7, 7
+    meta.to_csv(paths["meta"], index=False)
+    landmarks = len(group_rows(load_params(REPO / "params.yaml").preprocess.landmarks))
+    np.save(paths["values"], np.random.default_rng(0).uniform(0.2, 0.8, (len(meta) * 7, landmarks, 2)).astype(np.float32))
     result = subprocess.run(stage_command(paths, tmp_path / "out"), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "out" / "report.md").read_text()
@@ -243,7 +248,7 @@ def test_stage_with_values_animates_the_most_frequent_sign(tmp_path):
     assert f"### One sign: {sign}" in text and f"![{sign} animated](figures/sign_animation.gif)" in text
     assert "![Data distribution](figures/data_distribution.png)" in text
     with Image.open(tmp_path / "out" / "figures" / "sign_animation.gif") as gif:
-        assert gif.n_frames == 7  # one frame per sequence frame
+        assert gif.n_frames == load_params(REPO / "params.yaml").preprocess.frames  # the seed models' input
 
 
 def test_stage_with_missing_input_exits_cleanly(tmp_path):

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import yaml
 import pandas as pd
 import pytest
 from PIL import Image
@@ -23,16 +24,20 @@ FRAMES = 9
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> tuple[np.ndarray, pd.DataFrame, Path]:
-    """Five sequences (FRAMES, 96, 2) of two signs, a missing left hand in the first, saved like `preprocess`."""
+    """Five sequences (FRAMES, 96, 2) of two signs, a missing left hand in the first, saved like `preprocess` (a
+    store of the seed's landmark groups, with params.yaml of it)."""
     rng = np.random.default_rng(0)
     values = rng.uniform(0.2, 0.8, size=(5, FRAMES, N_SELECTED, 2)).astype(np.float32)
     values[0, :, 40:61] = np.nan
     meta = pd.DataFrame({"sequence_id": [str(i) for i in range(5)], "participant_id": ["1", "1", "2", "2", "3"],
                          "sign": ["hello", "hello", "hello", "bye", "bye"], "label": [0, 0, 0, 1, 1],
-                         "original_frames": [12, 20, 9, 30, 25]})
+                         "original_frames": [12, 20, 9, 30, 25], "offset": np.arange(5) * FRAMES, "length": FRAMES})
     folder = tmp_path_factory.mktemp("viz")
-    np.save(folder / "landmarks.npy", values)
+    np.save(folder / "landmarks.npy", values.reshape(-1, N_SELECTED, 2))
     meta.to_csv(folder / "meta.csv", index=False)
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["preprocess"].update(frames=FRAMES, landmarks=["lips", "left_hand", "right_hand", "pose"])
+    (folder / "params.yaml").write_text(yaml.safe_dump(params))
     return values, meta, folder
 
 
@@ -82,7 +87,8 @@ def test_connections_are_mediapipes():
 def test_viz_commands_write_their_figures(data, tmp_path):
     _, _, folder = data
     runner = CliRunner()
-    inputs = ["--values", str(folder / "landmarks.npy"), "--meta", str(folder / "meta.csv")]
+    inputs = ["--values", str(folder / "landmarks.npy"), "--meta", str(folder / "meta.csv"), "--params",
+              str(folder / "params.yaml")]
     result = runner.invoke(app, ["viz", "distribution", "--meta", str(folder / "meta.csv"), "--out",
                                  str(tmp_path / "distribution.png")])
     assert result.exit_code == 0, result.output
@@ -91,7 +97,7 @@ def test_viz_commands_write_their_figures(data, tmp_path):
     assert result.exit_code == 0, result.output
     assert gif_frames(tmp_path / "a.gif")[0] == FRAMES
     result = runner.invoke(app, ["viz", "augmentations", "bye", "-n", "2", "--out", str(tmp_path / "b.gif"),
-                                 "--params", str(REPO / "params.yaml"), *inputs])
+                                 *inputs])
     assert result.exit_code == 0, result.output
     assert gif_frames(tmp_path / "b.gif")[0] == FRAMES
     result = runner.invoke(app, ["viz", "animate", "hello", "--values", str(folder / "absent.npy"),
