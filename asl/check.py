@@ -17,13 +17,22 @@ def params_problems(params: Params, raw_dir: Path | None = None) -> list[str]:
 
     problems = []
     for check in (lambda: get_model_entry(params.framework, params.model).build_config(params.model_settings()),
-                  lambda: check_methods(params.augment.methods)):
+                  lambda: check_methods(params.augment.methods), lambda: input_problems(params)):
         try:
             check()
         except AslError as error:
             problems.append(str(error))
     problems += range_problems(params) + split_problems(params.split) + resume_problems(params) + speed_problems(params)
     return problems + (participant_problems(params.split, raw_dir) if raw_dir is not None else [])
+
+
+def input_problems(params: Params) -> None:
+    """Raise `AslError` when the model's input transform needs landmark groups the store lacks."""
+    from asl.data.inputs import InputPipeline
+    from asl.params import landmark_problems
+
+    if not landmark_problems(params.preprocess):  # reported by range_problems
+        InputPipeline.of(params).landmarks  # resolving the groups of its transform in the store raises
 
 
 def resume_problems(params: Params) -> list[str]:

@@ -172,3 +172,16 @@ def test_pipeline_is_recorded_and_rebuilt():
 def test_pad_batch():
     batch = pad_batch([np.ones((2, 3, 2), np.float32), np.ones((4, 3, 2), np.float32)])
     assert batch.shape == (2, 4, 3, 2) and np.isnan(batch[0, 2:]).all() and not np.isnan(batch[1]).any()
+
+
+def test_check_names_the_groups_a_model_input_needs_that_the_store_lacks():
+    import dataclasses
+    from pathlib import Path
+
+    from asl.check import params_problems
+    from asl.params import load_params
+
+    params = load_params(Path(__file__).resolve().parents[2] / "params.yaml")
+    hands_only = dataclasses.replace(params.preprocess, landmarks=["left_hand", "right_hand"])
+    problems = params_problems(dataclasses.replace(params, preprocess=hands_only))
+    assert problems == ["preprocess.landmarks (left_hand, right_hand) lacks lips, pose, which the model's input needs"]
