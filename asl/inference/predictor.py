@@ -51,8 +51,9 @@ class Predictor:
 
         rows = np.arange(len(values)) if rows is None else rows
         expected = tuple(shape.__dict__.values())
-        if tuple(values.shape[2:]) != expected[1:] or values.shape[1] > expected[0] or (
-                values.shape[1] != expected[0] and not getattr(self.model, "variable_length", False)):
+        variable = getattr(self.model, "input_transform", "fixed_frames") == "variable_frames"
+        frames_fit = values.shape[1] <= expected[0] if variable else values.shape[1] == expected[0]
+        if tuple(values.shape[2:]) != expected[1:] or not frames_fit:
             raise AslError(f"the data's shape (frames, landmarks, coordinates) {tuple(values.shape[1:])} does not "
                            f"match the checkpoint's {expected}")
         return predict_probabilities(self.frozen or self.model, values, rows, batch_size, self.device)
