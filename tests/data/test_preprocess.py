@@ -2,7 +2,6 @@
 itself: tests/data/test_store.py)."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from asl.data.inputs import FixedFrames, InputPipeline
