@@ -42,10 +42,10 @@ def main(
     with atomic_path(report) as temporary:
         temporary.write_text(result.report)
     m = result.metrics
-    ci = f" (95% CI {m['accuracy_ci95'][0]:.3f}-{m['accuracy_ci95'][1]:.3f})" if m["accuracy_ci95"] else ""
-    typer.echo(f"test accuracy {m['accuracy']:.3f}{ci} "
-               f"on {m['n_test']} sequences ({m['split_strategy']} split); {m['n_unscorable']} unscorable, "
-               f"{m['n_missing']} missing")
+    interval = "no interval: one test participant" if m["accuracy_ci95"] is None else (
+        "95% CI {:.3f}-{:.3f}".format(*m["accuracy_ci95"]))
+    typer.echo(f"test accuracy {m['accuracy']:.3f} ({interval}) on {m['n_test']} sequences ({m['split_strategy']} "
+               f"split); {m['n_unscorable']} unscorable, {m['n_missing']} missing")
     for row in result.unscorable.itertuples():
         typer.echo(f"unscorable: {row.path}: {row.reason}: {row.detail}")
 
