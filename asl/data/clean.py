@@ -21,7 +21,7 @@ from asl.errors import AslError
 from asl.landmarks import ROWS_PER_FRAME, part_rows
 
 #: File-level problems this stage records itself; the landmark reader adds its own codes (`LandmarkFileError.reason`).
-MISSING_FILE, UNREADABLE_FILE, UNKNOWN_SIGN = "missing_file", "unreadable_file", "unknown_sign"
+MISSING_FILE, UNKNOWN_SIGN = "missing_file", "unknown_sign"
 RECORDING_COLUMNS = ("path", "participant_id", "sequence_id", "sign", "frames", "usable_frames",
                      "longest_missing_run", "problem", "detail")
 
@@ -50,7 +50,7 @@ def summarise_file(path: Path, coordinates: tuple[str, ...]) -> FileSummary:
     try:
         values = read_landmarks(path, coordinates).values  # (T, 543, C)
     except LandmarkFileError as error:
-        return FileSummary(problem=getattr(error, "reason", UNREADABLE_FILE), detail=str(error))
+        return FileSummary(problem=error.reason, detail=str(error))
     hand_rows = np.concatenate([part_rows("left_hand"), part_rows("right_hand")])
     hand_seen = ~np.isnan(values[:, hand_rows]).all(axis=(1, 2))  # (T,)
     observed = ~np.isnan(values)
