@@ -111,6 +111,16 @@ class EarlyStopConfig:
 
 
 @dataclass(frozen=True)
+class AwpConfig:
+    """Adversarial weight perturbation (the GISLR 1st place): from `start_epoch`, each step takes its gradient at
+    weights perturbed by `strength` along their gradient (relative to the weights' size), then steps from the
+    unperturbed weights. strength 0: off."""
+
+    strength: float = 0.0
+    start_epoch: int = 0
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     batch_size: int
     epochs: int
@@ -124,6 +134,8 @@ class TrainConfig:
     deterministic: bool = True  # deterministic algorithms (GPU included): a rerun on a device repeats its metrics
     precision: Literal["32", "bf16", "16-mixed"] = "32"  # autocast of the training step (32: none); YAML's 32 is "32"
     compile: bool = False  # torch.compile the model for training (eager, with a warning, where it cannot compile)
+    label_smoothing: float = 0.0  # of the cross-entropy's targets
+    awp: AwpConfig = field(default_factory=AwpConfig)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from params (`input_transform`). Training, evaluation, video and camera inferenc
 
 - `fixed_frames` (the seed models): the seed's 96 landmarks (lips, hands, pose), frames without a hand dropped,
   resized to `preprocess.frames` (`resize_frames`), then `preprocess.normalization`.
-- `variable_frames`: the store's frames at their own length, truncated at the model's `max_frames`, then
+- `variable_frames`: the store's frames at their own length (those where the model's landmark groups,
+  `models.<name>.landmarks`, observe anything), truncated at the model's `max_frames`, then
   `preprocess.normalization`; batches are padded to their longest member with a frame mask (`pad_batch`).
 """
 
@@ -43,8 +44,9 @@ class FixedFrames:
 
 @dataclass(frozen=True)
 class VariableFrames:
-    """Frames at their own length, truncated at `max_frames`: (min(K, max_frames), L, C), NaN where missing; one
-    all-NaN frame when the recording kept none. `groups` empty: every group of the store, in store order."""
+    """Frames at their own length where any point of `groups` is observed, truncated at `max_frames`:
+    (min(K, max_frames), L, C), NaN where missing; one all-NaN frame when no frame is left. `groups` empty: every
+    group of the store, in store order."""
 
     max_frames: int
     normalization: str = "none"
@@ -53,7 +55,8 @@ class VariableFrames:
     variable_length: ClassVar[bool] = True
 
     def apply(self, stored: np.ndarray, layout: StoreLayout) -> np.ndarray:
-        selected = stored[:self.max_frames, layout.positions(self.groups or layout.landmarks)]
+        selected = stored[:, layout.positions(self.groups or layout.landmarks)]
+        selected = selected[~np.isnan(selected).all(axis=(1, 2))][:self.max_frames]
         if len(selected) == 0:
             return np.full((1, *selected.shape[1:]), np.nan, np.float32)
         return normalize(selected, self.normalization)
@@ -74,7 +77,12 @@ def input_transform(params) -> FixedFrames | VariableFrames:
     settings = params.model_settings()
     if not isinstance(settings, dict) or "max_frames" not in settings:
         raise AslError(f"models.{params.model}.max_frames is needed: the model reads variable-length input")
-    return VariableFrames(int(settings["max_frames"]), normalization)
+    groups = tuple(settings.get("landmarks") or ())
+    unstored = [group for group in groups if group not in params.preprocess.landmarks]
+    if unstored:
+        raise AslError(f"models.{params.model}.landmarks: {', '.join(unstored)} not in the store; add them to "
+                       f"preprocess.landmarks ({', '.join(params.preprocess.landmarks)})")
+    return VariableFrames(int(settings["max_frames"]), normalization, groups)
 
 
 @dataclass(frozen=True)

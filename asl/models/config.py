@@ -15,7 +15,13 @@ class OptimizerConfig:
 
 @dataclass(frozen=True)
 class SchedulerConfig:
-    gamma: float  # ExponentialLR: the learning rate is multiplied by gamma after every epoch
+    """The learning-rate schedule: `exponential` (multiplied by gamma after every epoch) or `cosine` (a linear
+    warmup over `warmup_epochs`, then a cosine decay to `min_learning_rate` at the last of train.epochs)."""
+
+    gamma: float = 1.0
+    name: Literal["exponential", "cosine"] = "exponential"
+    warmup_epochs: int = 0
+    min_learning_rate: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -165,5 +171,27 @@ class PooledFramesConfig:
 
     hidden_dim: int
     dropout: float
+    optimizer: OptimizerConfig
+    scheduler: SchedulerConfig
+
+
+@dataclass(frozen=True)
+class Conv1DTransformerConfig:
+    """`models.Conv1DTransformer`: the GISLR 1st-place model (hoyso48): `blocks` × [`conv_per_block` Conv1DBlocks
+    (expansion `expand`, causal depthwise kernel `kernel_size`, ECA) and one TransformerBlock (`num_heads`)] of
+    width `dim`, masked pooling, late dropout, over up to `max_frames` frames of the `landmarks` groups."""
+
+    max_frames: int
+    landmarks: list[str]
+    dim: int
+    blocks: int
+    conv_per_block: int
+    kernel_size: int
+    expand: int
+    num_heads: int
+    attention_dropout: float
+    drop_path: float
+    late_dropout: float
+    late_dropout_start: int  # epoch from which late dropout is on (0 before)
     optimizer: OptimizerConfig
     scheduler: SchedulerConfig
