@@ -1,0 +1,500 @@
+"""Augmentations of whole padded batches, one definition for PyTorch tensors (on the training device) and numpy.
+
+A batch is values (B, T, L, C) and a frame mask (B, T), True where a frame is real. A point is missing where any
+coordinate is NaN or all its coordinates are exactly 0 (the two ways a batch marks one: NaN in the store, 0 after
+`to_model_input`); missing points stay missing, with their own value. Padded frames are left as they are by the
+augmentations that keep the time axis; those that move frames in time (resample, frame_dropout) fill the frames
+they pad with NaN when the batch holds any NaN, else 0.
+
+Randomness: `BatchAugmenter` draws every per-sequence parameter on the host with a numpy Generator seeded from
+(seed, epoch, batch index): small (B,) or (B, T) arrays, moved to the values' device without waiting for it. All
+the work on the values is array operations through `_Ops` (torch or numpy), with no per-sequence Python loop and
+no read-back from the device, so torch and numpy give the same result for the same seed.
+
+Each augmentation is a frozen dataclass (its configuration) that draws its parameters (`draw`) and applies them
+(`apply`); each is applied to each sequence with its own `probability`. The landmark layout they need (the mirror
+permutation, the points whose midpoint is the body's centre) is a `Layout`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+
+from asl.errors import AslError
+
+Params = dict[str, np.ndarray]
+
+
+class _Ops:
+    """The few operations whose spelling differs between numpy and torch; the rest (operators, indexing,
+    `where`, `isnan`, `floor`, `minimum`, `maximum`) are shared through `lib`."""
+
+    def __init__(self, like: Any):
+        self.torch = not isinstance(like, np.ndarray)
+        if self.torch:
+            import torch
+
+            self.lib = torch
+            self.device = like.device
+        else:
+            self.lib = np
+        self.dtype = like.dtype
+
+    def asarray(self, host: np.ndarray) -> Any:
+        """A host array on the values' device; floats in the values' dtype. Non-blocking from pinned memory."""
+        if not self.torch:
+            return host.astype(self.dtype) if host.dtype.kind == "f" else host
+        tensor = self.lib.from_numpy(np.ascontiguousarray(host))
+        if self.device.type == "cuda":
+            tensor = tensor.pin_memory().to(self.device, non_blocking=True)
+        return tensor.to(self.dtype) if host.dtype.kind == "f" else tensor
+
+    def arange(self, n: int) -> Any:
+        return self.lib.arange(n, device=self.device) if self.torch else np.arange(n)
+
+    def any(self, x: Any, axis: int) -> Any:
+        return self.lib.any(x, axis)
+
+    def all(self, x: Any, axis: int) -> Any:
+        return self.lib.all(x, axis)
+
+    def sum(self, x: Any, axis: int | tuple[int, ...]) -> Any:
+        return self.lib.sum(x, axis)
+
+    def float(self, x: Any) -> Any:
+        return x.to(self.dtype) if self.torch else x.astype(self.dtype)
+
+    def long(self, x: Any) -> Any:
+        return x.to(self.lib.int64) if self.torch else x.astype(np.int64)
+
+    def take_time(self, x: Any, index: Any) -> Any:
+        """x (B, T, ...) gathered along time at index (B, T') -> (B, T', ...)."""
+        index = index.reshape(index.shape + (1,) * (x.ndim - 2))
+        if self.torch:
+            return self.lib.take_along_dim(x, index, dim=1)
+        return np.take_along_axis(x, index, axis=1)
+
+    def concat(self, parts: list[Any], axis: int) -> Any:
+        return self.lib.cat(parts, axis) if self.torch else np.concatenate(parts, axis)
+
+    def argsort_time(self, x: Any) -> Any:
+        return self.lib.argsort(x, dim=1) if self.torch else np.argsort(x, axis=1)
+
+    def cumsum_time(self, x: Any) -> Any:
+        return self.lib.cumsum(x, 1) if self.torch else np.cumsum(x, 1)
+
+    def scalar(self, value: float) -> Any:
+        return self.lib.tensor(value, dtype=self.dtype, device=self.device) if self.torch else self.dtype.type(value)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the augmentations need to know of the landmark selection.
+
+    `mirror_permutation`: positions to gather after a horizontal flip so that left and right keep their places
+    (asl.landmarks.mirror_permutation for the 96-point selection). `centre_points`: positions whose midpoint, over
+    the frames where all are observed, is the centre that scaling, rotation and affine keep fixed (the shoulders);
+    empty, or none observed: the mean of the observed points.
+    """
+
+    mirror_permutation: np.ndarray | None = None
+    centre_points: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+
+
+class _Batch:
+    """One batch being augmented: values, mask, and what is derived from them once."""
+
+    def __init__(self, values: Any, mask: Any):
+        self.ops = _Ops(values)
+        self.values, self.mask = values, mask
+        lib = self.ops.lib
+        self.missing = lib.isnan(values).any(-1) | (values == 0).all(-1)  # (B, T, L)
+        self.fill = lib.where(lib.isnan(values).any(), self.ops.scalar(math.nan), self.ops.scalar(0.0))
+
+    def observed(self) -> Any:
+        """(B, T, L): observed points of real frames."""
+        return ~self.missing & self.mask[:, :, None]
+
+
+class Augmentation(Protocol):
+    probability: float
+    name: ClassVar[str]
+
+    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params: ...
+
+    def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]: ...
+
+
+def _centre(batch: _Batch, layout: Layout) -> Any:
+    """(B, C) per sequence: the mean over frames of the midpoint of `layout.centre_points` where all are observed,
+    else the mean of all observed points, else 0."""
+    ops, lib = batch.ops, batch.ops.lib
+    values = lib.where(batch.missing[..., None], ops.scalar(0.0), batch.values)  # no NaN in sums
+    observed = ops.float(batch.observed())  # (B, T, L)
+    total = ops.sum(values * observed[..., None], (1, 2))  # (B, C)
+    count = ops.sum(observed, (1, 2))[:, None]
+    centre = total / lib.maximum(count, ops.scalar(1.0))
+    if len(layout.centre_points):
+        points = layout.centre_points
+        frames = ops.float(ops.all(batch.observed()[:, :, points], -1))  # (B, T): all centre points observed
+        midpoint = ops.sum(values[:, :, points], 2) / len(points)  # (B, T, C)
+        frame_count = ops.sum(frames, 1)[:, None]
+        body = ops.sum(midpoint * frames[..., None], 1) / lib.maximum(frame_count, ops.scalar(1.0))
+        centre = lib.where(frame_count > 0, body, centre)
+    return centre
+
+
+def _transform_points(batch: _Batch, applied: Any, matrix: Any, offset: Any, z_scale: Any, centre: Any) -> Any:
+    """x, y -> centre + matrix @ (x, y - centre) + offset; z -> centre + z_scale (z - centre); per sequence (B, ...).
+
+    Only observed points of real frames of applied sequences change.
+    """
+    lib, values = batch.ops.lib, batch.values
+    b = (slice(None), None, None)  # (B,) -> (B, 1, 1)
+    dx, dy = values[..., 0] - centre[:, 0][b], values[..., 1] - centre[:, 1][b]
+    x = centre[:, 0][b] + matrix[:, 0, 0][b] * dx + matrix[:, 0, 1][b] * dy + offset[:, 0][b]
+    y = centre[:, 1][b] + matrix[:, 1, 0][b] * dx + matrix[:, 1, 1][b] * dy + offset[:, 1][b]
+    parts = [x[..., None], y[..., None]]
+    if values.shape[-1] > 2:
+        rest = values[..., 2:]
+        parts.append(centre[:, None, None, 2:] + z_scale[:, None, None, None] * (rest - centre[:, None, None, 2:]))
+    moved = batch.ops.concat(parts, -1)
+    change = batch.observed() & applied[:, None, None]
+    return lib.where(change[..., None], moved, values)
+
+
+def _identity(batch_size: int) -> np.ndarray:
+    return np.broadcast_to(np.eye(2), (batch_size, 2, 2)).copy()
+
+
+def _rotation(degrees: np.ndarray) -> np.ndarray:
+    """(B, 2, 2) rotation matrices; with MediaPipe's y pointing down a positive angle turns clockwise on screen."""
+    angle = np.deg2rad(degrees)
+    cos, sin = np.cos(angle), np.sin(angle)
+    return np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Add one random (x, y) offset, each uniform in ±max_shift, to every point of a sequence."""
+
+    probability: float = 0.0
+    max_shift: float = 0.01
+    name: ClassVar[str] = "shift"
+
+    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+        return {"offset": rng.uniform(-self.max_shift, self.max_shift, size=(batch, 2))}
+
+    def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
+        size = batch.values.shape[0]
+        ops = batch.ops
+        matrix, zero = ops.asarray(_identity(size)), ops.asarray(np.zeros((size, batch.values.shape[-1])))
+        values = _transform_points(batch, params["applied"], matrix, params["offset"], ops.asarray(np.ones(size)),
+                                   zero)
+        return values, batch.mask
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """Scale all coordinates by one factor, uniform in [min_scale, max_scale], about the body's centre."""
+
+    probability: float = 0.0
+    min_scale: float = 0.9
+    max_scale: float = 1.1
+    name: ClassVar[str] = "scaling"
+
+    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+        return {"factor": rng.uniform(self.min_scale, self.max_scale, size=batch)}
+
+    def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
+        factor = params["factor"]
+        matrix = factor[:, None, None] * batch.ops.asarray(_identity(len(factor)))
+        offset = batch.ops.asarray(np.zeros((len(factor), 2)))
+        return _transform_points(batch, params["applied"], matrix, offset, factor, _centre(batch, layout)), batch.mask
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """Rotate (x, y) by an angle uniform in ±max_angle degrees about the body's centre; z is untouched."""
+
+    probability: float = 0.0
+    max_angle: float = 10.0
+    name: ClassVar[str] = "rotation"
+
+    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+        degrees = rng.uniform(-self.max_angle, self.max_angle, size=batch)
+        return {"matrix": _rotation(degrees)}
+
+    def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
+        size = batch.values.shape[0]
+        ops = batch.ops
+        values = _transform_points(batch, params["applied"], params["matrix"], ops.asarray(np.zeros((size, 2))),
+                                   ops.asarray(np.ones(size)), _centre(batch, layout))
+        return values, batch.mask
+
+
+@dataclass(frozen=True)
+class Affine:
+    """The 1st-place affine, about the body's centre: scale uniform in [min_scale, max_scale] (times x/y aspect,
+    log-uniform in [1/max_aspect, max_aspect]: independent x and y scaling), shear uniform in ±max_shear of x or
+    of y (even odds), rotation uniform in ±max_angle degrees, then an (x, y) shift uniform in ±max_shift each.
+    z is untouched."""
+
+    probability: float = 0.0
+    min_scale: float = 0.8
+    max_scale: float = 1.2
+    max_aspect: float = 1.0
+    max_shear: float = 0.15
+    max_angle: float = 30.0
+    max_shift: float = 0.1
+    name: ClassVar[str] = "affine"
+
+    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+        scale = rng.uniform(self.min_scale, self.max_scale, size=batch)
+        aspect = np.exp(rng.uniform(-np.log(self.max_aspect), np.log(self.max_aspect), size=batch))
+        shear = rng.uniform(-self.max_shear, self.max_shear, size=batch)
+        shear_x = rng.random(batch) < 0.5
+        degrees = rng.uniform(-self.max_angle, self.max_angle, size=batch)
+        offset = rng.uniform(-self.max_shift, self.max_shift, size=(batch, 2))
+        scaling = np.zeros((batch, 2, 2))
+        scaling[:, 0, 0], scaling[:, 1, 1] = scale * aspect, scale / aspect
+        shearing = _identity(batch)
+        shearing[:, 0, 1] = np.where(shear_x, shear, 0.0)  # x += shear * y
+        shearing[:, 1, 0] = np.where(shear_x, 0.0, shear)  # y += shear * x
+        return {"matrix": _rotation(degrees) @ shearing @ scaling, "offset": offset}
+
+    def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
+        ones = batch.ops.asarray(np.ones(batch.values.shape[0]))
+        values = _transform_points(batch, params["applied"], params["matrix"], params["offset"], ones,
+                                   _centre(batch, layout))
+        return values, batch.mask
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """Flip horizontally about `axis` (x -> 2 axis - x: 0.5 for image coordinates, 0 after standardisation; see
+    asl.data.preprocess.MIRROR_AXIS) and swap left and right landmarks (`Layout.mirror_permutation`)."""
+
+    probability: float = 0.0
+    axis: float = 0.5
+    name: ClassVar[str] = "mirror"
+
+    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+        return {}
+
+    def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
+        if layout.mirror_permutation is None:
+            raise AslError("augment.mirror: the landmark layout has no mirror permutation")
+        lib, values, permutation = batch.ops.lib, batch.values, layout.mirror_permutation
+        swapped, missing = values[:, :, permutation], batch.missing[:, :, permutation]
+        flipped = batch.ops.concat([2 * self.axis - swapped[..., :1], swapped[..., 1:]], -1)
+        flipped = lib.where(missing[..., None], swapped, flipped)
+        change = params["applied"][:, None] & batch.mask  # (B, T)
+        return lib.where(change[:, :, None, None], flipped, values), batch.mask
+
+
+def _real_order(batch: _Batch, keep: Any) -> Any:
+    """(B, T): for each sequence, the time indices of the frames in `keep` first, in time order, then the others."""
+    time = batch.ops.arange(keep.shape[1])
+    return batch.ops.argsort_time(batch.ops.lib.where(keep, time, time + keep.shape[1]))
+
+
+def _resample_frames(batch: _Batch, order: Any, count: Any, positions: Any, new_mask: Any) -> Any:
+    """Linear interpolation in time: output frame j of sequence b reads position positions[b, j] (fractional) of
+    that sequence's kept frames (time indices order[b, :count[b]]). A point is missing where a frame it is
+    interpolated from (with a weight above 0) misses it; frames outside `new_mask` are padding (batch.fill)."""
+    ops, lib = batch.ops, batch.ops.lib
+    last = lib.maximum(count - 1, ops.scalar(0.0))[:, None]
+    positions = lib.minimum(lib.maximum(positions, ops.scalar(0.0)), last)
+    lower = lib.floor(positions)
+    weight = positions - lower
+    upper = lib.minimum(lower + 1, last)
+    lower_time, upper_time = ops.take_time(order, ops.long(lower)), ops.take_time(order, ops.long(upper))
+    low, high = ops.take_time(batch.values, lower_time), ops.take_time(batch.values, upper_time)
+    w = weight[:, :, None, None]
+    between = w > 0
+    values = lib.where(between, (1 - w) * low + w * high, low)
+    missing = ops.take_time(batch.missing, lower_time) | (ops.take_time(batch.missing, upper_time) & between[..., 0])
+    values = lib.where(missing[..., None], batch.fill, values)
+    return lib.where(new_mask[:, :, None, None], values, batch.fill)
+
+
+@dataclass(frozen=True)
+class Resample:
+    """Resample a sequence's real frames in time to floor(rate × length) frames (at least one), rate uniform in
+    [min_rate, max_rate], by linear interpolation that keeps the first and last frame; a result longer than the
+    output's frames is cropped at a random offset. The batch keeps its time dimension (or `BatchAugmenter`'s
+    max_frames); the mask marks the new lengths."""
+
+    probability: float = 0.0
+    min_rate: float = 0.5
+    max_rate: float = 1.5
+    name: ClassVar[str] = "resample"
+
+    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+        return {"rate": rng.uniform(self.min_rate, self.max_rate, size=batch), "crop": rng.random(batch)}
+
+    def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
+        ops, lib = batch.ops, batch.ops.lib
+        frames = batch.values.shape[1]
+        count = ops.float(ops.sum(batch.mask, 1))  # (B,)
+        applied = params["applied"]
+        length = lib.where(applied, lib.maximum(lib.floor(params["rate"] * count), ops.scalar(1.0)), count)
+        length = lib.where(count > 0, length, count)
+        spare = lib.maximum(length - frames, ops.scalar(0.0))
+        start = lib.minimum(lib.floor(params["crop"] * (spare + 1)), spare)  # random crop offset
+        index = ops.float(ops.arange(frames))[None] + start[:, None]  # (B, T): position in the resampled sequence
+        new_mask = index < length[:, None]
+        step_numerator = index * (count[:, None] - 1)
+        positions = step_numerator / lib.maximum(length - 1, ops.scalar(1.0))[:, None]
+        values = _resample_frames(batch, _real_order(batch, batch.mask), count, positions, new_mask)
+        return values, new_mask
+
+
+@dataclass(frozen=True)
+class FrameDropout:
+    """Drop each real frame with probability `rate` (keeping at least one) and resample the kept frames back to
+    the sequence's length (as asl.data.augment.frame_dropout)."""
+
+    probability: float = 0.0
+    rate: float = 0.05
+    name: ClassVar[str] = "frame_dropout"
+
+    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+        return {"drop": rng.random((batch, frames)) < self.rate, "rescue": rng.random(batch)}
+
+    def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
+        ops, lib = batch.ops, batch.ops.lib
+        mask, frames = batch.mask, batch.values.shape[1]
+        count = ops.float(ops.sum(mask, 1))
+        keep = mask & ~(params["drop"] & params["applied"][:, None])
+        real = _real_order(batch, mask)
+        rescue = ops.take_time(real, ops.long(lib.minimum(lib.floor(params["rescue"] * count),
+                                                          lib.maximum(count - 1, ops.scalar(0.0))))[:, None])
+        keep = keep | ((ops.arange(frames)[None] == rescue) & ~ops.any(keep, 1)[:, None] & (count > 0)[:, None])
+        kept = ops.float(ops.sum(keep, 1))
+        time = ops.float(ops.arange(frames))[None]
+        new_mask = time < count[:, None]  # real frames packed at the start
+        positions = time * (kept[:, None] - 1) / lib.maximum(count - 1, ops.scalar(1.0))[:, None]
+        values = _resample_frames(batch, _real_order(batch, keep), kept, positions, new_mask)
+        return values, new_mask
+
+
+@dataclass(frozen=True)
+class FrameMask:
+    """The 1st-place temporal mask: a run of floor(fraction × length) consecutive real frames, fraction uniform in
+    [min_fraction, max_fraction], at a random offset, loses all its points (they become missing; the frames stay
+    real). At least one real frame is left untouched."""
+
+    probability: float = 0.0
+    min_fraction: float = 0.2
+    max_fraction: float = 0.4
+    name: ClassVar[str] = "frame_mask"
+
+    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+        return {"fraction": rng.uniform(self.min_fraction, self.max_fraction, size=batch), "offset": rng.random(batch)}
+
+    def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
+        ops, lib = batch.ops, batch.ops.lib
+        count = ops.float(ops.sum(batch.mask, 1))
+        size = lib.minimum(lib.floor(params["fraction"] * count), lib.maximum(count - 1, ops.scalar(0.0)))
+        start = lib.floor(params["offset"] * lib.maximum(count - size, ops.scalar(1.0)))
+        rank = ops.float(ops.cumsum_time(ops.long(batch.mask))) - 1  # (B, T): index among real frames
+        hidden = batch.mask & (rank >= start[:, None]) & (rank < (start + size)[:, None]) & params["applied"][:, None]
+        return lib.where(hidden[:, :, None, None], batch.fill, batch.values), batch.mask
+
+
+@dataclass(frozen=True)
+class Cutout:
+    """The 1st-place spatial mask: points inside a random square (side uniform in [min_size, max_size], lower
+    corner uniform in [low, high) in x and y) become missing, in every frame of the sequence."""
+
+    probability: float = 0.0
+    min_size: float = 0.2
+    max_size: float = 0.4
+    low: float = 0.0
+    high: float = 1.0
+    name: ClassVar[str] = "cutout"
+
+    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+        return {"corner": rng.uniform(self.low, self.high, size=(batch, 2)),
+                "size": rng.uniform(self.min_size, self.max_size, size=batch)}
+
+    def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
+        lib, values = batch.ops.lib, batch.values
+        corner, size = params["corner"][:, None, None], params["size"][:, None, None]
+        x, y = values[..., 0], values[..., 1]
+        inside = ((corner[..., 0] < x) & (x < corner[..., 0] + size) & (corner[..., 1] < y)
+                  & (y < corner[..., 1] + size))
+        hidden = inside & batch.observed() & params["applied"][:, None, None]
+        return lib.where(hidden[..., None], batch.fill, values), batch.mask
+
+
+#: Every batched augmentation by its name in params (`augment.<name>`).
+AUGMENTATIONS: dict[str, type] = {cls.name: cls for cls in (Shift, Mirror, FrameDropout, Scaling, Rotation,
+                                                             Resample, Affine, FrameMask, Cutout)}
+
+
+class BatchAugmenter:
+    """Apply `augmentations` in order to padded batches, each to each sequence with its own probability.
+
+    The random parameters depend only on (seed, epoch, batch_index) and the batch's shape: the same for torch and
+    numpy, for any device. `max_frames`: the time dimension of the output (resample pads or crops to it; the other
+    augmentations need the input to have it already); None keeps the input's.
+    """
+
+    def __init__(self, augmentations: list[Augmentation], layout: Layout, seed: int, max_frames: int | None = None):
+        self.augmentations, self.layout, self.seed, self.max_frames = list(augmentations), layout, seed, max_frames
+
+    def __call__(self, values: Any, mask: Any, epoch: int, batch_index: int) -> tuple[Any, Any]:
+        """New (values (B, T', L, C), mask (B, T')); the inputs are not modified."""
+        rng = np.random.default_rng((self.seed, epoch, batch_index))
+        values, mask = self._fit_frames(values, mask)
+        for augmentation in self.augmentations:
+            size, frames = values.shape[:2]
+            applied = rng.random(size) < augmentation.probability
+            drawn = augmentation.draw(rng, size, frames)
+            if augmentation.probability <= 0:
+                continue
+            batch = _Batch(values, mask)
+            params = {key: batch.ops.asarray(value) for key, value in {"applied": applied, **drawn}.items()}
+            values, mask = augmentation.apply(batch, params, self.layout)
+        return values, mask
+
+    def _fit_frames(self, values: Any, mask: Any) -> tuple[Any, Any]:
+        """Pad (with the batch's fill) or crop (at the end) to max_frames, when the first step does not."""
+        if self.max_frames is None or values.shape[1] == self.max_frames:
+            return values, mask
+        if self.augmentations and isinstance(self.augmentations[0], Resample):
+            return _pad_time(values, mask, self.max_frames)  # resample then fills or crops it
+        if values.shape[1] > self.max_frames:
+            return values[:, :self.max_frames], mask[:, :self.max_frames]
+        return _pad_time(values, mask, self.max_frames)
+
+
+def _pad_time(values: Any, mask: Any, frames: int) -> tuple[Any, Any]:
+    """Pad with padding frames (the batch's fill) to `frames`."""
+    batch = _Batch(values, mask)
+    ops = batch.ops
+    index = ops.asarray(np.zeros((values.shape[0], frames - values.shape[1]), dtype=np.int64))  # frame 0, any
+    padding = ops.take_time(values[:, :1] * 0 + batch.fill, index)
+    return ops.concat([values, padding], 1), ops.concat([mask, ops.take_time(mask[:, :1] & False, index)], 1)
+
+
+def build_augmenter(settings: dict[str, dict[str, Any]], methods: list[str], layout: Layout, seed: int,
+                    max_frames: int | None = None) -> BatchAugmenter:
+    """A `BatchAugmenter` of `methods`, in order, each configured by `settings[name]` (params' `augment.<name>`)."""
+    augmentations = []
+    for name in methods:
+        if name not in AUGMENTATIONS:
+            raise AslError(f"unknown augmentation method {name!r} in augment.methods; "
+                           f"valid methods are {', '.join(AUGMENTATIONS)}")
+        try:
+            augmentations.append(AUGMENTATIONS[name](**settings.get(name, {})))
+        except TypeError as error:
+            raise AslError(f"augment.{name}: {error}") from None
+    return BatchAugmenter(augmentations, layout, seed, max_frames)
