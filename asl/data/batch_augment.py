@@ -108,9 +108,10 @@ class Layout:
 class _Batch:
     """One batch being augmented: values, mask, and what is derived from them once."""
 
-    def __init__(self, values: Any, mask: Any):
+    def __init__(self, values: Any, mask: Any, frames: int | None = None):
         self.ops = _Ops(values)
         self.values, self.mask = values, mask
+        self.frames = values.shape[1] if frames is None else frames  # of the output, for resample
         lib = self.ops.lib
         self.missing = lib.isnan(values).any(-1) | (values == 0).all(-1)  # (B, T, L)
         self.fill = lib.where(lib.isnan(values).any(), self.ops.scalar(math.nan), self.ops.scalar(0.0))
@@ -340,7 +341,7 @@ class Resample:
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         ops, lib = batch.ops, batch.ops.lib
-        frames = batch.values.shape[1]
+        frames = batch.frames
         count = ops.float(ops.sum(batch.mask, 1))  # (B,)
         applied = params["applied"]
         length = lib.where(applied, lib.maximum(lib.floor(params["rate"] * count), ops.scalar(1.0)), count)
@@ -453,32 +454,27 @@ class BatchAugmenter:
     def __call__(self, values: Any, mask: Any, epoch: int, batch_index: int) -> tuple[Any, Any]:
         """New (values (B, T', L, C), mask (B, T')); the inputs are not modified."""
         rng = np.random.default_rng((self.seed, epoch, batch_index))
-        values, mask = self._fit_frames(values, mask)
+        frames = self.max_frames or values.shape[1]
         for augmentation in self.augmentations:
-            size, frames = values.shape[:2]
+            resamples = isinstance(augmentation, Resample) and augmentation.probability > 0
+            if not resamples:
+                values, mask = _fit_frames(values, mask, frames)
+            size = values.shape[0]
             applied = rng.random(size) < augmentation.probability
-            drawn = augmentation.draw(rng, size, frames)
+            drawn = augmentation.draw(rng, size, values.shape[1])
             if augmentation.probability <= 0:
                 continue
-            batch = _Batch(values, mask)
+            batch = _Batch(values, mask, frames)
             params = {key: batch.ops.asarray(value) for key, value in {"applied": applied, **drawn}.items()}
             values, mask = augmentation.apply(batch, params, self.layout)
-        return values, mask
-
-    def _fit_frames(self, values: Any, mask: Any) -> tuple[Any, Any]:
-        """Pad (with the batch's fill) or crop (at the end) to max_frames, when the first step does not."""
-        if self.max_frames is None or values.shape[1] == self.max_frames:
-            return values, mask
-        if self.augmentations and isinstance(self.augmentations[0], Resample):
-            return _pad_time(values, mask, self.max_frames)  # resample then fills or crops it
-        if values.shape[1] > self.max_frames:
-            return values[:, :self.max_frames], mask[:, :self.max_frames]
-        return _pad_time(values, mask, self.max_frames)
+        return _fit_frames(values, mask, frames)
 
 
-def _pad_time(values: Any, mask: Any, frames: int) -> tuple[Any, Any]:
-    """Pad with padding frames (the batch's fill) to `frames`."""
-    batch = _Batch(values, mask)
+def _fit_frames(values: Any, mask: Any, frames: int) -> tuple[Any, Any]:
+    """Crop (at the end) or pad (with padding frames: the batch's fill) to `frames`."""
+    if values.shape[1] >= frames:
+        return values[:, :frames], mask[:, :frames]
+    batch = _Batch(values, mask, frames)
     ops = batch.ops
     index = ops.asarray(np.zeros((values.shape[0], frames - values.shape[1]), dtype=np.int64))  # frame 0, any
     padding = ops.take_time(values[:, :1] * 0 + batch.fill, index)
