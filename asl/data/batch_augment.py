@@ -81,6 +81,10 @@ class _Ops:
     def concat(self, parts: list[Any], axis: int) -> Any:
         return self.lib.cat(parts, axis) if self.torch else np.concatenate(parts, axis)
 
+    def transpose(self, matrices: Any) -> Any:
+        """(B, n, m) -> (B, m, n)."""
+        return matrices.transpose(1, 2) if self.torch else matrices.transpose(0, 2, 1)
+
     def argsort_time(self, x: Any) -> Any:
         return self.lib.argsort(x, dim=1) if self.torch else np.argsort(x, axis=1)
 
@@ -113,8 +117,11 @@ class _Batch:
         self.values, self.mask = values, mask
         self.frames = values.shape[1] if frames is None else frames  # of the output, for resample
         lib = self.ops.lib
-        self.missing = lib.isnan(values).any(-1) | (values == 0).all(-1)  # (B, T, L)
-        self.fill = lib.where(lib.isnan(values).any(), self.ops.scalar(math.nan), self.ops.scalar(0.0))
+        nan, zero = lib.isnan(values[..., 0]), values[..., 0] == 0  # per coordinate: faster than a reduction
+        for coordinate in range(1, values.shape[-1]):
+            nan, zero = nan | lib.isnan(values[..., coordinate]), zero & (values[..., coordinate] == 0)
+        self.missing = nan | zero  # (B, T, L)
+        self.fill = lib.where(nan.any(), self.ops.scalar(math.nan), self.ops.scalar(0.0))
 
     def observed(self) -> Any:
         """(B, T, L): observed points of real frames."""
@@ -154,18 +161,17 @@ def _transform_points(batch: _Batch, applied: Any, matrix: Any, offset: Any, z_s
 
     Only observed points of real frames of applied sequences change.
     """
-    lib, values = batch.ops.lib, batch.values
-    b = (slice(None), None, None)  # (B,) -> (B, 1, 1)
-    dx, dy = values[..., 0] - centre[:, 0][b], values[..., 1] - centre[:, 1][b]
-    x = centre[:, 0][b] + matrix[:, 0, 0][b] * dx + matrix[:, 0, 1][b] * dy + offset[:, 0][b]
-    y = centre[:, 1][b] + matrix[:, 1, 0][b] * dx + matrix[:, 1, 1][b] * dy + offset[:, 1][b]
-    parts = [x[..., None], y[..., None]]
-    if values.shape[-1] > 2:
-        rest = values[..., 2:]
-        parts.append(centre[:, None, None, 2:] + z_scale[:, None, None, None] * (rest - centre[:, None, None, 2:]))
-    moved = batch.ops.concat(parts, -1)
+    ops, values = batch.ops, batch.values
+    size, coordinates = values.shape[0], values.shape[-1]
+    xy = values[..., :2].reshape(size, -1, 2)  # (B, T*L, 2)
+    centre_xy = centre[:, :2]
+    constant = centre_xy + offset - (matrix @ centre_xy[:, :, None])[..., 0]  # (B, 2)
+    moved = (xy @ ops.transpose(matrix) + constant[:, None]).reshape(values.shape[:-1] + (2,))
+    if coordinates > 2:
+        scale = z_scale[:, None, None, None]
+        moved = ops.concat([moved, values[..., 2:] * scale + centre[:, None, None, 2:] * (1 - scale)], -1)
     change = batch.observed() & applied[:, None, None]
-    return lib.where(change[..., None], moved, values)
+    return ops.lib.where(change[..., None], moved, values)
 
 
 def _identity(batch_size: int) -> np.ndarray:
