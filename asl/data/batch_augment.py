@@ -56,15 +56,6 @@ class _Ops:
     def arange(self, n: int) -> Any:
         return self.lib.arange(n, device=self.device) if self.torch else np.arange(n)
 
-    def any(self, x: Any, axis: int) -> Any:
-        return self.lib.any(x, axis)
-
-    def all(self, x: Any, axis: int) -> Any:
-        return self.lib.all(x, axis)
-
-    def sum(self, x: Any, axis: int | tuple[int, ...]) -> Any:
-        return self.lib.sum(x, axis)
-
     def float(self, x: Any) -> Any:
         return x.to(self.dtype) if self.torch else x.astype(self.dtype)
 
@@ -91,8 +82,6 @@ class _Ops:
     def cumsum_time(self, x: Any) -> Any:
         return self.lib.cumsum(x, 1) if self.torch else np.cumsum(x, 1)
 
-    def scalar(self, value: float) -> Any:
-        return self.lib.tensor(value, dtype=self.dtype, device=self.device) if self.torch else self.dtype.type(value)
 
 
 @dataclass(frozen=True)
@@ -112,16 +101,15 @@ class Layout:
 class _Batch:
     """One batch being augmented: values, mask, and what is derived from them once."""
 
-    def __init__(self, values: Any, mask: Any, frames: int | None = None):
+    def __init__(self, values: Any, mask: Any, frames: int, fill: Any):
         self.ops = _Ops(values)
-        self.values, self.mask = values, mask
-        self.frames = values.shape[1] if frames is None else frames  # of the output, for resample
+        self.values, self.mask, self.fill = values, mask, fill
+        self.frames = frames  # of the output, for resample
         lib = self.ops.lib
         nan, zero = lib.isnan(values[..., 0]), values[..., 0] == 0  # per coordinate: faster than a reduction
         for coordinate in range(1, values.shape[-1]):
             nan, zero = nan | lib.isnan(values[..., coordinate]), zero & (values[..., coordinate] == 0)
         self.missing = nan | zero  # (B, T, L)
-        self.fill = lib.where(nan.any(), self.ops.scalar(math.nan), self.ops.scalar(0.0))
 
     def observed(self) -> Any:
         """(B, T, L): observed points of real frames."""
@@ -141,17 +129,17 @@ def _centre(batch: _Batch, layout: Layout) -> Any:
     """(B, C) per sequence: the mean over frames of the midpoint of `layout.centre_points` where all are observed,
     else the mean of all observed points, else 0."""
     ops, lib = batch.ops, batch.ops.lib
-    values = lib.where(batch.missing[..., None], ops.scalar(0.0), batch.values)  # no NaN in sums
+    values = lib.where(batch.missing[..., None], 0.0, batch.values)  # no NaN in sums
     observed = ops.float(batch.observed())  # (B, T, L)
-    total = ops.sum(values * observed[..., None], (1, 2))  # (B, C)
-    count = ops.sum(observed, (1, 2))[:, None]
-    centre = total / lib.maximum(count, ops.scalar(1.0))
+    total = lib.sum(values * observed[..., None], (1, 2))  # (B, C)
+    count = lib.sum(observed, (1, 2))[:, None]
+    centre = total / count.clip(min=1.0)
     if len(layout.centre_points):
-        points = layout.centre_points
-        frames = ops.float(ops.all(batch.observed()[:, :, points], -1))  # (B, T): all centre points observed
-        midpoint = ops.sum(values[:, :, points], 2) / len(points)  # (B, T, C)
-        frame_count = ops.sum(frames, 1)[:, None]
-        body = ops.sum(midpoint * frames[..., None], 1) / lib.maximum(frame_count, ops.scalar(1.0))
+        points = ops.asarray(layout.centre_points)  # an index on the device: no blocking copy
+        frames = ops.float(lib.all(batch.observed()[:, :, points], -1))  # (B, T): all centre points observed
+        midpoint = lib.sum(values[:, :, points], 2) / len(points)  # (B, T, C)
+        frame_count = lib.sum(frames, 1)[:, None]
+        body = lib.sum(midpoint * frames[..., None], 1) / frame_count.clip(min=1.0)
         centre = lib.where(frame_count > 0, body, centre)
     return centre
 
@@ -296,7 +284,7 @@ class Mirror:
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         if layout.mirror_permutation is None:
             raise AslError("augment.mirror: the landmark layout has no mirror permutation")
-        lib, values, permutation = batch.ops.lib, batch.values, layout.mirror_permutation
+        lib, values, permutation = batch.ops.lib, batch.values, batch.ops.asarray(layout.mirror_permutation)
         swapped, missing = values[:, :, permutation], batch.missing[:, :, permutation]
         flipped = batch.ops.concat([2 * self.axis - swapped[..., :1], swapped[..., 1:]], -1)
         flipped = lib.where(missing[..., None], swapped, flipped)
@@ -315,8 +303,8 @@ def _resample_frames(batch: _Batch, order: Any, count: Any, positions: Any, new_
     that sequence's kept frames (time indices order[b, :count[b]]). A point is missing where a frame it is
     interpolated from (with a weight above 0) misses it; frames outside `new_mask` are padding (batch.fill)."""
     ops, lib = batch.ops, batch.ops.lib
-    last = lib.maximum(count - 1, ops.scalar(0.0))[:, None]
-    positions = lib.minimum(lib.maximum(positions, ops.scalar(0.0)), last)
+    last = (count - 1).clip(min=0.0)[:, None]
+    positions = lib.minimum(positions.clip(min=0.0), last)
     lower = lib.floor(positions)
     weight = positions - lower
     upper = lib.minimum(lower + 1, last)
@@ -348,16 +336,16 @@ class Resample:
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         ops, lib = batch.ops, batch.ops.lib
         frames = batch.frames
-        count = ops.float(ops.sum(batch.mask, 1))  # (B,)
+        count = ops.float(lib.sum(batch.mask, 1))  # (B,)
         applied = params["applied"]
-        length = lib.where(applied, lib.maximum(lib.floor(params["rate"] * count), ops.scalar(1.0)), count)
+        length = lib.where(applied, (lib.floor(params["rate"] * count)).clip(min=1.0), count)
         length = lib.where(count > 0, length, count)
-        spare = lib.maximum(length - frames, ops.scalar(0.0))
+        spare = (length - frames).clip(min=0.0)
         start = lib.minimum(lib.floor(params["crop"] * (spare + 1)), spare)  # random crop offset
         index = ops.float(ops.arange(frames))[None] + start[:, None]  # (B, T): position in the resampled sequence
         new_mask = index < length[:, None]
         step_numerator = index * (count[:, None] - 1)
-        positions = step_numerator / lib.maximum(length - 1, ops.scalar(1.0))[:, None]
+        positions = step_numerator / (length - 1).clip(min=1.0)[:, None]
         values = _resample_frames(batch, _real_order(batch, batch.mask), count, positions, new_mask)
         return values, new_mask
 
@@ -377,16 +365,16 @@ class FrameDropout:
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         ops, lib = batch.ops, batch.ops.lib
         mask, frames = batch.mask, batch.values.shape[1]
-        count = ops.float(ops.sum(mask, 1))
+        count = ops.float(lib.sum(mask, 1))
         keep = mask & ~(params["drop"] & params["applied"][:, None])
         real = _real_order(batch, mask)
         rescue = ops.take_time(real, ops.long(lib.minimum(lib.floor(params["rescue"] * count),
-                                                          lib.maximum(count - 1, ops.scalar(0.0))))[:, None])
-        keep = keep | ((ops.arange(frames)[None] == rescue) & ~ops.any(keep, 1)[:, None] & (count > 0)[:, None])
-        kept = ops.float(ops.sum(keep, 1))
+                                                          (count - 1).clip(min=0.0)))[:, None])
+        keep = keep | ((ops.arange(frames)[None] == rescue) & ~lib.any(keep, 1)[:, None] & (count > 0)[:, None])
+        kept = ops.float(lib.sum(keep, 1))
         time = ops.float(ops.arange(frames))[None]
         new_mask = time < count[:, None]  # real frames packed at the start
-        positions = time * (kept[:, None] - 1) / lib.maximum(count - 1, ops.scalar(1.0))[:, None]
+        positions = time * (kept[:, None] - 1) / (count - 1).clip(min=1.0)[:, None]
         values = _resample_frames(batch, _real_order(batch, keep), kept, positions, new_mask)
         return values, new_mask
 
@@ -407,9 +395,9 @@ class FrameMask:
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         ops, lib = batch.ops, batch.ops.lib
-        count = ops.float(ops.sum(batch.mask, 1))
-        size = lib.minimum(lib.floor(params["fraction"] * count), lib.maximum(count - 1, ops.scalar(0.0)))
-        start = lib.floor(params["offset"] * lib.maximum(count - size, ops.scalar(1.0)))
+        count = ops.float(lib.sum(batch.mask, 1))
+        size = lib.minimum(lib.floor(params["fraction"] * count), (count - 1).clip(min=0.0))
+        start = lib.floor(params["offset"] * (count - size).clip(min=1.0))
         rank = ops.float(ops.cumsum_time(ops.long(batch.mask))) - 1  # (B, T): index among real frames
         hidden = batch.mask & (rank >= start[:, None]) & (rank < (start + size)[:, None]) & params["applied"][:, None]
         return lib.where(hidden[:, :, None, None], batch.fill, batch.values), batch.mask
@@ -451,39 +439,60 @@ class BatchAugmenter:
 
     The random parameters depend only on (seed, epoch, batch_index) and the batch's shape: the same for torch and
     numpy, for any device. `max_frames`: the time dimension of the output (resample pads or crops to it; the other
-    augmentations need the input to have it already); None keeps the input's.
+    augmentations need the input to have it already); None keeps the input's. `chunk`: on the CPU (numpy arrays,
+    CPU tensors), how many sequences are augmented together (slices of the batch that stay in the cache); None:
+    the whole batch at once, as always on an accelerator. The result does not depend on it.
     """
 
-    def __init__(self, augmentations: list[Augmentation], layout: Layout, seed: int, max_frames: int | None = None):
-        self.augmentations, self.layout, self.seed, self.max_frames = list(augmentations), layout, seed, max_frames
+    def __init__(self, augmentations: list[Augmentation], layout: Layout, seed: int, max_frames: int | None = None,
+                 chunk: int | None = 8):
+        self.augmentations, self.layout, self.seed = list(augmentations), layout, seed
+        self.max_frames, self.chunk = max_frames, chunk
 
     def __call__(self, values: Any, mask: Any, epoch: int, batch_index: int) -> tuple[Any, Any]:
         """New (values (B, T', L, C), mask (B, T')); the inputs are not modified."""
         rng = np.random.default_rng((self.seed, epoch, batch_index))
-        frames = self.max_frames or values.shape[1]
+        size, frames = values.shape[0], self.max_frames or values.shape[1]
+        steps = []
         for augmentation in self.augmentations:
-            resamples = isinstance(augmentation, Resample) and augmentation.probability > 0
-            if not resamples:
-                values, mask = _fit_frames(values, mask, frames)
-            size = values.shape[0]
             applied = rng.random(size) < augmentation.probability
-            drawn = augmentation.draw(rng, size, values.shape[1])
-            if augmentation.probability <= 0:
-                continue
-            batch = _Batch(values, mask, frames)
-            params = {key: batch.ops.asarray(value) for key, value in {"applied": applied, **drawn}.items()}
-            values, mask = augmentation.apply(batch, params, self.layout)
-        return _fit_frames(values, mask, frames)
+            drawn = augmentation.draw(rng, size, frames)  # all but resample see `frames` frames
+            if augmentation.probability > 0:
+                steps.append((augmentation, {"applied": applied, **drawn}))
+        ops = _Ops(values)
+        fill = _fill(ops, values)
+        chunk = self.chunk if self.chunk and (not ops.torch or ops.device.type == "cpu") else size
+        parts = [self._apply(values[start:start + chunk], mask[start:start + chunk], steps, start, frames, fill)
+                 for start in range(0, size, chunk)]
+        if len(parts) == 1:
+            return parts[0]
+        return ops.concat([part[0] for part in parts], 0), ops.concat([part[1] for part in parts], 0)
+
+    def _apply(self, values: Any, mask: Any, steps: list[tuple[Augmentation, Params]], start: int, frames: int,
+               fill: Any) -> tuple[Any, Any]:
+        """The steps on sequences start.. of the batch (values, mask)."""
+        ops = _Ops(values)
+        for augmentation, params in steps:
+            if not isinstance(augmentation, Resample):
+                values, mask = _fit_frames(ops, values, mask, frames, fill)
+            rows = {key: ops.asarray(value[start:start + len(values)]) for key, value in params.items()}
+            values, mask = augmentation.apply(_Batch(values, mask, frames, fill), rows, self.layout)
+        return _fit_frames(ops, values, mask, frames, fill)
 
 
-def _fit_frames(values: Any, mask: Any, frames: int) -> tuple[Any, Any]:
-    """Crop (at the end) or pad (with padding frames: the batch's fill) to `frames`."""
+def _fill(ops: _Ops, values: Any) -> Any:
+    """What marks missing points and padding in the frames an augmentation adds: NaN if the batch holds any NaN
+    (0-d, on the device: no read-back), else 0."""
+    nan, zero = (math.nan, 0.0) if ops.torch else (values.dtype.type(math.nan), values.dtype.type(0))
+    return ops.lib.where(ops.lib.isnan(values[..., 0]).any(), nan, zero)
+
+
+def _fit_frames(ops: _Ops, values: Any, mask: Any, frames: int, fill: Any) -> tuple[Any, Any]:
+    """Crop (at the end) or pad (with padding frames) to `frames`."""
     if values.shape[1] >= frames:
         return values[:, :frames], mask[:, :frames]
-    batch = _Batch(values, mask, frames)
-    ops = batch.ops
     index = ops.asarray(np.zeros((values.shape[0], frames - values.shape[1]), dtype=np.int64))  # frame 0, any
-    padding = ops.take_time(values[:, :1] * 0 + batch.fill, index)
+    padding = ops.take_time(values[:, :1] * 0 + fill, index)
     return ops.concat([values, padding], 1), ops.concat([mask, ops.take_time(mask[:, :1] & False, index)], 1)
 
 
