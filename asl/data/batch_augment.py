@@ -2,9 +2,9 @@
 
 A batch is values (B, T, L, C) and a frame mask (B, T), True where a frame is real. A point is missing where any
 coordinate is NaN or all its coordinates are exactly 0 (the two ways a batch marks one: NaN in the store, 0 after
-`to_model_input`); missing points stay missing, with their own value. Padded frames are left as they are by the
-augmentations that keep the time axis; those that move frames in time (resample, frame_dropout) fill the frames
-they pad with NaN when the batch holds any NaN, else 0.
+`to_model_input`). Inside, every missing point and padded frame is NaN, so that NaN carries missingness through
+the arithmetic; the result marks them as the input did: NaN if the batch holds any NaN, else 0. Missing points
+stay missing, padded frames stay padding.
 
 Randomness: `BatchAugmenter` draws every per-sequence parameter on the host with a numpy Generator seeded from
 (seed, epoch, batch index): small (B,) or (B, T) arrays, moved to the values' device without waiting for it. All
@@ -99,21 +99,15 @@ class Layout:
 
 
 class _Batch:
-    """One batch being augmented: values, mask, and what is derived from them once."""
+    """One batch being augmented: values with NaN for every missing point and padded frame, its mask, and the
+    time dimension the output has (for resample)."""
 
-    def __init__(self, values: Any, mask: Any, frames: int, fill: Any):
-        self.ops = _Ops(values)
-        self.values, self.mask, self.fill = values, mask, fill
-        self.frames = frames  # of the output, for resample
-        lib = self.ops.lib
-        nan, zero = lib.isnan(values[..., 0]), values[..., 0] == 0  # per coordinate: faster than a reduction
-        for coordinate in range(1, values.shape[-1]):
-            nan, zero = nan | lib.isnan(values[..., coordinate]), zero & (values[..., coordinate] == 0)
-        self.missing = nan | zero  # (B, T, L)
+    def __init__(self, values: Any, mask: Any, frames: int):
+        self.ops, self.values, self.mask, self.frames = _Ops(values), values, mask, frames
 
-    def observed(self) -> Any:
-        """(B, T, L): observed points of real frames."""
-        return ~self.missing & self.mask[:, :, None]
+    def where_frames(self, frames: Any, new: Any) -> Any:
+        """`new` in the frames (B, T) where `frames`, the values elsewhere."""
+        return self.ops.lib.where(frames[:, :, None, None], new, self.values)
 
 
 class Augmentation(Protocol):
@@ -128,16 +122,14 @@ class Augmentation(Protocol):
 def _centre(batch: _Batch, layout: Layout) -> Any:
     """(B, C) per sequence: the mean over frames of the midpoint of `layout.centre_points` where all are observed,
     else the mean of all observed points, else 0."""
-    ops, lib = batch.ops, batch.ops.lib
-    values = lib.where(batch.missing[..., None], 0.0, batch.values)  # no NaN in sums
-    observed = ops.float(batch.observed())  # (B, T, L)
-    total = lib.sum(values * observed[..., None], (1, 2))  # (B, C)
-    count = lib.sum(observed, (1, 2))[:, None]
-    centre = total / count.clip(min=1.0)
+    ops, lib, values = batch.ops, batch.ops.lib, batch.values
+    observed = ~lib.isnan(values[..., 0])  # (B, T, L); padding is NaN
+    zeroed = lib.where(lib.isnan(values), 0.0, values)
+    centre = lib.sum(lib.sum(zeroed, 2), 1) / ops.float(lib.sum(lib.sum(observed, 2), 1)).clip(min=1.0)[:, None]
     if len(layout.centre_points):
         points = ops.asarray(layout.centre_points)  # an index on the device: no blocking copy
-        frames = ops.float(lib.all(batch.observed()[:, :, points], -1))  # (B, T): all centre points observed
-        midpoint = lib.sum(values[:, :, points], 2) / len(points)  # (B, T, C)
+        frames = ops.float(lib.all(observed[:, :, points], -1))  # (B, T): all centre points observed
+        midpoint = lib.sum(zeroed[:, :, points], 2) / len(points)  # (B, T, C)
         frame_count = lib.sum(frames, 1)[:, None]
         body = lib.sum(midpoint * frames[..., None], 1) / frame_count.clip(min=1.0)
         centre = lib.where(frame_count > 0, body, centre)
@@ -145,21 +137,17 @@ def _centre(batch: _Batch, layout: Layout) -> Any:
 
 
 def _transform_points(batch: _Batch, applied: Any, matrix: Any, offset: Any, z_scale: Any, centre: Any) -> Any:
-    """x, y -> centre + matrix @ (x, y - centre) + offset; z -> centre + z_scale (z - centre); per sequence (B, ...).
-
-    Only observed points of real frames of applied sequences change.
-    """
-    ops, values = batch.ops, batch.values
-    size, coordinates = values.shape[0], values.shape[-1]
-    xy = values[..., :2].reshape(size, -1, 2)  # (B, T*L, 2)
-    centre_xy = centre[:, :2]
-    constant = centre_xy + offset - (matrix @ centre_xy[:, :, None])[..., 0]  # (B, 2)
-    moved = (xy @ ops.transpose(matrix) + constant[:, None]).reshape(values.shape[:-1] + (2,))
-    if coordinates > 2:
-        scale = z_scale[:, None, None, None]
-        moved = ops.concat([moved, values[..., 2:] * scale + centre[:, None, None, 2:] * (1 - scale)], -1)
-    change = batch.observed() & applied[:, None, None]
-    return ops.lib.where(change[..., None], moved, values)
+    """x, y -> centre + matrix @ (x, y - centre) + offset; z -> centre + z_scale (z - centre); per sequence (B, ...),
+    where `applied` (B,). Missing points (NaN) stay NaN."""
+    lib, values = batch.ops.lib, batch.values
+    b = (slice(None), None, None)  # (B,) -> (B, 1, 1): broadcast over contiguous (T, L) planes
+    dx, dy = values[..., 0] - centre[:, 0][b], values[..., 1] - centre[:, 1][b]
+    planes = [matrix[:, 0, 0][b] * dx + matrix[:, 0, 1][b] * dy + (centre[:, 0] + offset[:, 0])[b],
+              matrix[:, 1, 0][b] * dx + matrix[:, 1, 1][b] * dy + (centre[:, 1] + offset[:, 1])[b]]
+    for coordinate in range(2, values.shape[-1]):
+        planes.append(z_scale[b] * values[..., coordinate] + ((1 - z_scale) * centre[:, coordinate])[b])
+    moved = lib.stack(planes, -1)
+    return lib.where(applied[:, None, None, None], moved, values)
 
 
 def _identity(batch_size: int) -> np.ndarray:
@@ -284,12 +272,10 @@ class Mirror:
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         if layout.mirror_permutation is None:
             raise AslError("augment.mirror: the landmark layout has no mirror permutation")
-        lib, values, permutation = batch.ops.lib, batch.values, batch.ops.asarray(layout.mirror_permutation)
-        swapped, missing = values[:, :, permutation], batch.missing[:, :, permutation]
-        flipped = batch.ops.concat([2 * self.axis - swapped[..., :1], swapped[..., 1:]], -1)
-        flipped = lib.where(missing[..., None], swapped, flipped)
-        change = params["applied"][:, None] & batch.mask  # (B, T)
-        return lib.where(change[:, :, None, None], flipped, values), batch.mask
+        lib, values = batch.ops.lib, batch.values
+        flipped = values[:, :, batch.ops.asarray(layout.mirror_permutation)]  # a new array: changed in place
+        flipped[..., 0] = 2 * self.axis - flipped[..., 0]
+        return lib.where(params["applied"][:, None, None, None], flipped, values), batch.mask
 
 
 def _real_order(batch: _Batch, keep: Any) -> Any:
@@ -301,21 +287,17 @@ def _real_order(batch: _Batch, keep: Any) -> Any:
 def _resample_frames(batch: _Batch, order: Any, count: Any, positions: Any, new_mask: Any) -> Any:
     """Linear interpolation in time: output frame j of sequence b reads position positions[b, j] (fractional) of
     that sequence's kept frames (time indices order[b, :count[b]]). A point is missing where a frame it is
-    interpolated from (with a weight above 0) misses it; frames outside `new_mask` are padding (batch.fill)."""
+    interpolated from (with a weight above 0) misses it; frames outside `new_mask` are padding."""
     ops, lib = batch.ops, batch.ops.lib
     last = (count - 1).clip(min=0.0)[:, None]
     positions = lib.minimum(positions.clip(min=0.0), last)
     lower = lib.floor(positions)
-    weight = positions - lower
     upper = lib.minimum(lower + 1, last)
-    lower_time, upper_time = ops.take_time(order, ops.long(lower)), ops.take_time(order, ops.long(upper))
-    low, high = ops.take_time(batch.values, lower_time), ops.take_time(batch.values, upper_time)
-    w = weight[:, :, None, None]
-    between = w > 0
-    values = lib.where(between, (1 - w) * low + w * high, low)
-    missing = ops.take_time(batch.missing, lower_time) | (ops.take_time(batch.missing, upper_time) & between[..., 0])
-    values = lib.where(missing[..., None], batch.fill, values)
-    return lib.where(new_mask[:, :, None, None], values, batch.fill)
+    weight = (positions - lower)[:, :, None, None]
+    low = ops.take_time(batch.values, ops.take_time(order, ops.long(lower)))
+    high = ops.take_time(batch.values, ops.take_time(order, ops.long(upper)))
+    values = lib.where(weight > 0, (1 - weight) * low + weight * high, low)  # NaN on either side: NaN
+    return lib.where(new_mask[:, :, None, None], values, math.nan)
 
 
 @dataclass(frozen=True)
@@ -400,7 +382,7 @@ class FrameMask:
         start = lib.floor(params["offset"] * (count - size).clip(min=1.0))
         rank = ops.float(ops.cumsum_time(ops.long(batch.mask))) - 1  # (B, T): index among real frames
         hidden = batch.mask & (rank >= start[:, None]) & (rank < (start + size)[:, None]) & params["applied"][:, None]
-        return lib.where(hidden[:, :, None, None], batch.fill, batch.values), batch.mask
+        return batch.where_frames(hidden, math.nan), batch.mask
 
 
 @dataclass(frozen=True)
@@ -425,8 +407,8 @@ class Cutout:
         x, y = values[..., 0], values[..., 1]
         inside = ((corner[..., 0] < x) & (x < corner[..., 0] + size) & (corner[..., 1] < y)
                   & (y < corner[..., 1] + size))
-        hidden = inside & batch.observed() & params["applied"][:, None, None]
-        return lib.where(hidden[..., None], batch.fill, values), batch.mask
+        hidden = inside & params["applied"][:, None, None]
+        return lib.where(hidden[..., None], math.nan, values), batch.mask
 
 
 #: Every batched augmentation by its name in params (`augment.<name>`).
@@ -472,27 +454,39 @@ class BatchAugmenter:
                fill: Any) -> tuple[Any, Any]:
         """The steps on sequences start.. of the batch (values, mask)."""
         ops = _Ops(values)
+        values = _missing_as_nan(ops, values, mask)
         for augmentation, params in steps:
             if not isinstance(augmentation, Resample):
-                values, mask = _fit_frames(ops, values, mask, frames, fill)
+                values, mask = _fit_frames(ops, values, mask, frames)
             rows = {key: ops.asarray(value[start:start + len(values)]) for key, value in params.items()}
-            values, mask = augmentation.apply(_Batch(values, mask, frames, fill), rows, self.layout)
-        return _fit_frames(ops, values, mask, frames, fill)
+            values, mask = augmentation.apply(_Batch(values, mask, frames), rows, self.layout)
+        values, mask = _fit_frames(ops, values, mask, frames)
+        return ops.lib.where(ops.lib.isnan(values), fill, values), mask
 
 
 def _fill(ops: _Ops, values: Any) -> Any:
-    """What marks missing points and padding in the frames an augmentation adds: NaN if the batch holds any NaN
-    (0-d, on the device: no read-back), else 0."""
+    """What marks missing points and padding in the result: NaN if the batch holds any NaN (0-d, on the device: no
+    read-back), else 0."""
     nan, zero = (math.nan, 0.0) if ops.torch else (values.dtype.type(math.nan), values.dtype.type(0))
     return ops.lib.where(ops.lib.isnan(values[..., 0]).any(), nan, zero)
 
 
-def _fit_frames(ops: _Ops, values: Any, mask: Any, frames: int, fill: Any) -> tuple[Any, Any]:
+def _missing_as_nan(ops: _Ops, values: Any, mask: Any) -> Any:
+    """Values with NaN for every missing point (a NaN coordinate, or all coordinates 0) and padded frame."""
+    lib = ops.lib
+    nan, zero = lib.isnan(values[..., 0]), values[..., 0] == 0  # per coordinate: faster than a reduction
+    for coordinate in range(1, values.shape[-1]):
+        nan, zero = nan | lib.isnan(values[..., coordinate]), zero & (values[..., coordinate] == 0)
+    hidden = nan | zero | ~mask[:, :, None]  # (B, T, L)
+    return lib.where(hidden[..., None], math.nan, values)
+
+
+def _fit_frames(ops: _Ops, values: Any, mask: Any, frames: int) -> tuple[Any, Any]:
     """Crop (at the end) or pad (with padding frames) to `frames`."""
     if values.shape[1] >= frames:
         return values[:, :frames], mask[:, :frames]
     index = ops.asarray(np.zeros((values.shape[0], frames - values.shape[1]), dtype=np.int64))  # frame 0, any
-    padding = ops.take_time(values[:, :1] * 0 + fill, index)
+    padding = ops.take_time(values[:, :1], index) + math.nan
     return ops.concat([values, padding], 1), ops.concat([mask, ops.take_time(mask[:, :1] & False, index)], 1)
 
 
