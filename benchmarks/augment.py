@@ -1,14 +1,14 @@
 """Batched augmentation (asl.data.batch_augment) against today's per-item numpy loop (asl.data.augment).
 
 Usage: python benchmarks/augment.py [--batch 512] [--frames 384] [--landmarks 118] [--coordinates 2] [--repeats 3]
-       [--device cpu --device cuda]
+       [--device cpu --device cuda] [--threads N]
 One batch of random points (every frame real) is augmented with each method that both have (shift, mirror,
 frame_dropout, scaling, rotation; probability 1), then with all five, by `augment.augment_sequence` over its
 sequences one by one (numpy) and by `BatchAugmenter` on the whole batch: torch on each `--device`, and numpy (the
 tf.data path); then the 1st-place recipe (resample, mirror, affine, frame_mask, cutout at its probabilities),
 batched only. The per-item mirror reads the 96-point selection's permutation, so on 118 landmarks it gathers 96.
 Medians of `--repeats` runs after one warm-up; on CUDA each run ends with a synchronisation. One figure per line,
-with the ratio per-item / batched.
+with the ratio per-item / batched. `--threads`: torch's CPU threads (default: torch's own choice).
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ def median_seconds(run, repeats: int, sync=lambda: None) -> float:
 
 
 def main(batch: int = 512, frames: int = 384, landmarks: int = 118, coordinates: int = 2, repeats: int = 3,
-         device: list[str] = typer.Option(["cpu"])) -> None:
+         device: list[str] = typer.Option(["cpu"]), threads: int = 0) -> None:
+    if threads:
+        torch.set_num_threads(threads)
     values = np.random.default_rng(0).uniform(0.2, 0.8, (batch, frames, landmarks, coordinates)).astype(np.float32)
     mask = np.ones((batch, frames), dtype=bool)
     layout = Layout(np.arange(landmarks)[::-1].copy(), np.array([0, 1]))

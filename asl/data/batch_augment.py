@@ -63,11 +63,15 @@ class _Ops:
         return x.to(self.lib.int64) if self.torch else x.astype(np.int64)
 
     def take_time(self, x: Any, index: Any) -> Any:
-        """x (B, T, ...) gathered along time at index (B, T') -> (B, T', ...)."""
-        index = index.reshape(index.shape + (1,) * (x.ndim - 2))
-        if self.torch:
-            return self.lib.take_along_dim(x, index, dim=1)
-        return np.take_along_axis(x, index, axis=1)
+        """x (B, T, ...) gathered along time at index (B, T') -> (B, T', ...): whole frames by one flat index."""
+        size, frames = x.shape[:2]
+        flat = index + self.arange(size)[:, None] * frames
+        return x.reshape((size * frames,) + tuple(x.shape[2:]))[flat.reshape(-1)].reshape(
+            tuple(index.shape) + tuple(x.shape[2:]))
+
+    def take_landmarks(self, x: Any, index: Any) -> Any:
+        """x (B, T, L, C) at landmarks `index` -> a new (B, T, len(index), C)."""
+        return self.lib.index_select(x, 2, index) if self.torch else np.take(x, index, axis=2)
 
     def concat(self, parts: list[Any], axis: int) -> Any:
         return self.lib.cat(parts, axis) if self.torch else np.concatenate(parts, axis)
@@ -123,13 +127,16 @@ def _centre(batch: _Batch, layout: Layout) -> Any:
     """(B, C) per sequence: the mean over frames of the midpoint of `layout.centre_points` where all are observed,
     else the mean of all observed points, else 0."""
     ops, lib, values = batch.ops, batch.ops.lib, batch.values
+    size = values.shape[0]
     observed = ~lib.isnan(values[..., 0])  # (B, T, L); padding is NaN
-    zeroed = lib.where(lib.isnan(values), 0.0, values)
-    centre = lib.sum(lib.sum(zeroed, 2), 1) / ops.float(lib.sum(lib.sum(observed, 2), 1)).clip(min=1.0)[:, None]
+    count = ops.float(lib.sum(observed.reshape(size, -1), 1)).clip(min=1.0)
+    centre = lib.stack([lib.sum(lib.where(observed, values[..., coordinate], 0.0).reshape(size, -1), 1) / count
+                        for coordinate in range(values.shape[-1])], -1)  # per plane: fast sums
     if len(layout.centre_points):
         points = ops.asarray(layout.centre_points)  # an index on the device: no blocking copy
         frames = ops.float(lib.all(observed[:, :, points], -1))  # (B, T): all centre points observed
-        midpoint = lib.sum(zeroed[:, :, points], 2) / len(points)  # (B, T, C)
+        centre_values = ops.take_landmarks(values, points)
+        midpoint = lib.sum(lib.where(lib.isnan(centre_values), 0.0, centre_values), 2) / len(points)  # (B, T, C)
         frame_count = lib.sum(frames, 1)[:, None]
         body = lib.sum(midpoint * frames[..., None], 1) / frame_count.clip(min=1.0)
         centre = lib.where(frame_count > 0, body, centre)
@@ -138,16 +145,22 @@ def _centre(batch: _Batch, layout: Layout) -> Any:
 
 def _transform_points(batch: _Batch, applied: Any, matrix: Any, offset: Any, z_scale: Any, centre: Any) -> Any:
     """x, y -> centre + matrix @ (x, y - centre) + offset; z -> centre + z_scale (z - centre); per sequence (B, ...),
-    where `applied` (B,). Missing points (NaN) stay NaN."""
-    lib, values = batch.ops.lib, batch.values
+    where `applied` (B,). Missing points (NaN) stay NaN.
+
+    Sequences not applied get the identity (matrix I, offset 0, z_scale 1), which is exact in floating point.
+    """
+    ops, lib, values = batch.ops, batch.ops.lib, batch.values
+    size = values.shape[0]
+    matrix = lib.where(applied[:, None, None], matrix, ops.asarray(_identity(size)))
+    offset, z_scale = lib.where(applied[:, None], offset, 0.0), lib.where(applied, z_scale, 1.0)
+    constant = centre[:, :2] + offset - lib.sum(matrix * centre[:, None, :2], -1)  # (B, 2)
     b = (slice(None), None, None)  # (B,) -> (B, 1, 1): broadcast over contiguous (T, L) planes
-    dx, dy = values[..., 0] - centre[:, 0][b], values[..., 1] - centre[:, 1][b]
-    planes = [matrix[:, 0, 0][b] * dx + matrix[:, 0, 1][b] * dy + (centre[:, 0] + offset[:, 0])[b],
-              matrix[:, 1, 0][b] * dx + matrix[:, 1, 1][b] * dy + (centre[:, 1] + offset[:, 1])[b]]
+    x, y = values[..., 0], values[..., 1]
+    planes = [matrix[:, 0, 0][b] * x + matrix[:, 0, 1][b] * y + constant[:, 0][b],
+              matrix[:, 1, 0][b] * x + matrix[:, 1, 1][b] * y + constant[:, 1][b]]
     for coordinate in range(2, values.shape[-1]):
         planes.append(z_scale[b] * values[..., coordinate] + ((1 - z_scale) * centre[:, coordinate])[b])
-    moved = lib.stack(planes, -1)
-    return lib.where(applied[:, None, None, None], moved, values)
+    return lib.stack(planes, -1)
 
 
 def _identity(batch_size: int) -> np.ndarray:
@@ -273,7 +286,7 @@ class Mirror:
         if layout.mirror_permutation is None:
             raise AslError("augment.mirror: the landmark layout has no mirror permutation")
         lib, values = batch.ops.lib, batch.values
-        flipped = values[:, :, batch.ops.asarray(layout.mirror_permutation)]  # a new array: changed in place
+        flipped = batch.ops.take_landmarks(values, batch.ops.asarray(layout.mirror_permutation))  # new: changed in place
         flipped[..., 0] = 2 * self.axis - flipped[..., 0]
         return lib.where(params["applied"][:, None, None, None], flipped, values), batch.mask
 
@@ -407,8 +420,7 @@ class Cutout:
         x, y = values[..., 0], values[..., 1]
         inside = ((corner[..., 0] < x) & (x < corner[..., 0] + size) & (corner[..., 1] < y)
                   & (y < corner[..., 1] + size))
-        hidden = inside & params["applied"][:, None, None]
-        return lib.where(hidden[..., None], math.nan, values), batch.mask
+        return _hide_points(batch.ops, inside & params["applied"][:, None, None], values), batch.mask
 
 
 #: Every batched augmentation by its name in params (`augment.<name>`).
@@ -477,8 +489,14 @@ def _missing_as_nan(ops: _Ops, values: Any, mask: Any) -> Any:
     nan, zero = lib.isnan(values[..., 0]), values[..., 0] == 0  # per coordinate: faster than a reduction
     for coordinate in range(1, values.shape[-1]):
         nan, zero = nan | lib.isnan(values[..., coordinate]), zero & (values[..., coordinate] == 0)
-    hidden = nan | zero | ~mask[:, :, None]  # (B, T, L)
-    return lib.where(hidden[..., None], math.nan, values)
+    return _hide_points(ops, nan | zero | ~mask[:, :, None], values)
+
+
+def _hide_points(ops: _Ops, hidden: Any, values: Any) -> Any:
+    """NaN for the points (B, T, L) in `hidden`; one coordinate plane at a time (broadcasting a mask over a last
+    axis of 2 or 3 is several times slower on the CPU)."""
+    planes = [ops.lib.where(hidden, math.nan, values[..., coordinate]) for coordinate in range(values.shape[-1])]
+    return ops.lib.stack(planes, -1)
 
 
 def _fit_frames(ops: _Ops, values: Any, mask: Any, frames: int) -> tuple[Any, Any]:
