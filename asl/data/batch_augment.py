@@ -59,6 +59,13 @@ class _Ops:
     def float(self, x: Any) -> Any:
         return x.to(self.dtype) if self.torch else x.astype(self.dtype)
 
+    def cast(self, x: Any, dtype: Any) -> Any:
+        """x in `dtype` (a dtype of the framework's own), x itself when it has it."""
+        return x.to(dtype) if self.torch else x.astype(dtype, copy=False)
+
+    def float32(self) -> Any:
+        return self.lib.float32
+
     def long(self, x: Any) -> Any:
         return x.to(self.lib.int64) if self.torch else x.astype(np.int64)
 
@@ -100,6 +107,14 @@ class Layout:
 
     mirror_permutation: np.ndarray | None = None
     centre_points: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+
+
+def selection_layout() -> Layout:
+    """The layout of the 96-point selection of asl.landmarks (the shoulders as the centre, as asl.data.augment)."""
+    from asl.data.augment import SHOULDER_POINTS
+    from asl.landmarks import POSE_POINTS, mirror_permutation, selected_positions
+
+    return Layout(mirror_permutation(), selected_positions("pose")[np.isin(POSE_POINTS, SHOULDER_POINTS)])
 
 
 class _Batch:
@@ -415,7 +430,7 @@ class Cutout:
                 "size": rng.uniform(self.min_size, self.max_size, size=batch)}
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
-        lib, values = batch.ops.lib, batch.values
+        values = batch.values
         corner, size = params["corner"][:, None, None], params["size"][:, None, None]
         x, y = values[..., 0], values[..., 1]
         inside = ((corner[..., 0] < x) & (x < corner[..., 0] + size) & (corner[..., 1] < y)
@@ -454,13 +469,14 @@ class BatchAugmenter:
             if augmentation.probability > 0:
                 steps.append((augmentation, {"applied": applied, **drawn}))
         ops = _Ops(values)
-        fill = _fill(ops, values)
+        dtype, fill = values.dtype, _fill(ops, values)
+        values = ops.cast(values, ops.float32())  # frame arithmetic needs float32 (float16 overflows at 65504)
         chunk = self.chunk if self.chunk and (not ops.torch or ops.device.type == "cpu") else size
         parts = [self._apply(values[start:start + chunk], mask[start:start + chunk], steps, start, frames, fill)
                  for start in range(0, size, chunk)]
-        if len(parts) == 1:
-            return parts[0]
-        return ops.concat([part[0] for part in parts], 0), ops.concat([part[1] for part in parts], 0)
+        values, mask = parts[0] if len(parts) == 1 else (ops.concat([part[0] for part in parts], 0),
+                                                          ops.concat([part[1] for part in parts], 0))
+        return ops.cast(values, dtype), mask
 
     def _apply(self, values: Any, mask: Any, steps: list[tuple[Augmentation, Params]], start: int, frames: int,
                fill: Any) -> tuple[Any, Any]:

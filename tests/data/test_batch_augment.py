@@ -23,13 +23,14 @@ from asl.data.batch_augment import (
     Shift,
     _Batch,
     build_augmenter,
+    selection_layout,
 )
 from asl.errors import AslError
 from asl.landmarks import N_SELECTED, POSE_POINTS, mirror_permutation, selected_positions
 from asl.params import RotationConfig, ScalingConfig, ShiftConfig
 
-SHOULDERS = selected_positions("pose")[np.isin(POSE_POINTS, augment.SHOULDER_POINTS)]
-LAYOUT = Layout(mirror_permutation(), SHOULDERS)
+LAYOUT = selection_layout()
+SHOULDERS = LAYOUT.centre_points
 LEFT = selected_positions("left_hand")
 LENGTHS = (12, 7, 0, 12)  # sequence 2 is all padding
 
@@ -55,6 +56,11 @@ def run(augmentation, values, mask, seed: int = 3, max_frames: int | None = None
 
 ALL_ON = [Shift(1.0, 0.05), Mirror(1.0), FrameDropout(1.0, 0.3), Scaling(1.0, 0.5, 1.5), Rotation(1.0, 30.0),
           Resample(1.0), Affine(1.0, max_aspect=1.2), FrameMask(1.0), Cutout(1.0)]
+
+
+def test_selection_layout_is_the_mirror_permutation_and_the_shoulders():
+    np.testing.assert_array_equal(LAYOUT.mirror_permutation, mirror_permutation())
+    assert list(POSE_POINTS[SHOULDERS - selected_positions("pose")[0]]) == [11, 12]
 
 
 def test_every_named_augmentation_is_tested():
@@ -107,6 +113,24 @@ def test_whole_recipe_torch_equals_numpy_and_is_deterministic():
     np.testing.assert_allclose(tensor.numpy(), first, atol=1e-5, equal_nan=True)
     assert not np.allclose(other[:, :5], first[:, :5], equal_nan=True)
     assert first.shape[1] == 10
+
+
+@pytest.mark.parametrize("framework", ["numpy", "torch"])
+def test_float16_in_float16_out_computed_in_float32(framework):
+    values, mask = make_batch()
+    recipe = [Resample(1.0), Mirror(0.5), Affine(1.0), FrameMask(0.5), Cutout(0.5), FrameDropout(1.0, 0.2)]
+    augmenter = BatchAugmenter(recipe, LAYOUT, seed=2, max_frames=14)
+    half = values.astype(np.float16)
+    reference, reference_mask = augmenter(half.astype(np.float32), mask, 0, 0)
+    if framework == "torch":
+        out, out_mask = augmenter(torch.from_numpy(half), torch.from_numpy(mask), 0, 0)
+        assert out.dtype == torch.float16
+        out, out_mask = out.numpy(), out_mask.numpy()
+    else:
+        out, out_mask = augmenter(half, mask, 0, 0)
+    assert out.dtype == np.float16
+    np.testing.assert_array_equal(out_mask, reference_mask)
+    np.testing.assert_allclose(out.astype(np.float32), reference, rtol=1e-3, atol=1e-3, equal_nan=True)
 
 
 @pytest.mark.parametrize("chunk", [1, 3, None])
