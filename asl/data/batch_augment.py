@@ -76,16 +76,20 @@ class _Ops:
         return x.reshape((size * frames,) + tuple(x.shape[2:]))[flat.reshape(-1)].reshape(
             tuple(index.shape) + tuple(x.shape[2:]))
 
+    def take_frames(self, x: Any, index: Any) -> Any:
+        """x (B, C, T, L) gathered along time at index (B, T') -> (B, C, T', L): whole frames by one flat index."""
+        size, coordinates, frames = x.shape[:3]
+        flat = index[:, None, :] + (self.arange(size)[:, None, None] * (coordinates * frames)
+                                    + self.arange(coordinates)[None, :, None] * frames)
+        return x.reshape((size * coordinates * frames,) + tuple(x.shape[3:]))[flat.reshape(-1)].reshape(
+            tuple(flat.shape) + tuple(x.shape[3:]))
+
     def take_landmarks(self, x: Any, index: Any) -> Any:
-        """x (B, T, L, C) at landmarks `index` -> a new (B, T, len(index), C)."""
-        return self.lib.index_select(x, 2, index) if self.torch else np.take(x, index, axis=2)
+        """x (B, C, T, L) at landmarks `index` -> a new (B, C, T, len(index))."""
+        return self.lib.index_select(x, 3, index) if self.torch else np.take(x, index, axis=3)
 
     def concat(self, parts: list[Any], axis: int) -> Any:
         return self.lib.cat(parts, axis) if self.torch else np.concatenate(parts, axis)
-
-    def transpose(self, matrices: Any) -> Any:
-        """(B, n, m) -> (B, m, n)."""
-        return matrices.transpose(1, 2) if self.torch else matrices.transpose(0, 2, 1)
 
     def argsort_time(self, x: Any) -> Any:
         return self.lib.argsort(x, dim=1) if self.torch else np.argsort(x, axis=1)
@@ -118,15 +122,16 @@ def selection_layout() -> Layout:
 
 
 class _Batch:
-    """One batch being augmented: values with NaN for every missing point and padded frame, its mask, and the
-    time dimension the output has (for resample)."""
+    """One batch being augmented: values (B, C, T, L), one contiguous plane per coordinate (fast elementwise work
+    on the CPU), with NaN for every missing point and padded frame; its mask (B, T); the output's time dimension
+    (for resample)."""
 
     def __init__(self, values: Any, mask: Any, frames: int):
         self.ops, self.values, self.mask, self.frames = _Ops(values), values, mask, frames
 
     def where_frames(self, frames: Any, new: Any) -> Any:
         """`new` in the frames (B, T) where `frames`, the values elsewhere."""
-        return self.ops.lib.where(frames[:, :, None, None], new, self.values)
+        return self.ops.lib.where(frames[:, None, :, None], new, self.values)
 
 
 class Augmentation(Protocol):
@@ -143,17 +148,17 @@ def _centre(batch: _Batch, layout: Layout) -> Any:
     else the mean of all observed points, else 0."""
     ops, lib, values = batch.ops, batch.ops.lib, batch.values
     size = values.shape[0]
-    observed = ~lib.isnan(values[..., 0])  # (B, T, L); padding is NaN
+    observed = ~lib.isnan(values[:, 0])  # (B, T, L); padding is NaN
     count = ops.float(lib.sum(observed.reshape(size, -1), 1)).clip(min=1.0)
-    centre = lib.stack([lib.sum(lib.where(observed, values[..., coordinate], 0.0).reshape(size, -1), 1) / count
-                        for coordinate in range(values.shape[-1])], -1)  # per plane: fast sums
+    centre = lib.stack([lib.sum(lib.where(observed, values[:, coordinate], 0.0).reshape(size, -1), 1) / count
+                        for coordinate in range(values.shape[1])], -1)
     if len(layout.centre_points):
         points = ops.asarray(layout.centre_points)  # an index on the device: no blocking copy
         frames = ops.float(lib.all(observed[:, :, points], -1))  # (B, T): all centre points observed
         centre_values = ops.take_landmarks(values, points)
-        midpoint = lib.sum(lib.where(lib.isnan(centre_values), 0.0, centre_values), 2) / len(points)  # (B, T, C)
+        midpoint = lib.sum(lib.where(lib.isnan(centre_values), 0.0, centre_values), 3) / len(points)  # (B, C, T)
         frame_count = lib.sum(frames, 1)[:, None]
-        body = lib.sum(midpoint * frames[..., None], 1) / frame_count.clip(min=1.0)
+        body = lib.sum(midpoint * frames[:, None, :], 2) / frame_count.clip(min=1.0)
         centre = lib.where(frame_count > 0, body, centre)
     return centre
 
@@ -169,13 +174,13 @@ def _transform_points(batch: _Batch, applied: Any, matrix: Any, offset: Any, z_s
     matrix = lib.where(applied[:, None, None], matrix, ops.asarray(_identity(size)))
     offset, z_scale = lib.where(applied[:, None], offset, 0.0), lib.where(applied, z_scale, 1.0)
     constant = centre[:, :2] + offset - lib.sum(matrix * centre[:, None, :2], -1)  # (B, 2)
-    b = (slice(None), None, None)  # (B,) -> (B, 1, 1): broadcast over contiguous (T, L) planes
-    x, y = values[..., 0], values[..., 1]
+    b = (slice(None), None, None)  # (B,) -> (B, 1, 1): broadcast over (T, L) planes
+    x, y = values[:, 0], values[:, 1]
     planes = [matrix[:, 0, 0][b] * x + matrix[:, 0, 1][b] * y + constant[:, 0][b],
               matrix[:, 1, 0][b] * x + matrix[:, 1, 1][b] * y + constant[:, 1][b]]
-    for coordinate in range(2, values.shape[-1]):
-        planes.append(z_scale[b] * values[..., coordinate] + ((1 - z_scale) * centre[:, coordinate])[b])
-    return lib.stack(planes, -1)
+    for coordinate in range(2, values.shape[1]):
+        planes.append(z_scale[b] * values[:, coordinate] + ((1 - z_scale) * centre[:, coordinate])[b])
+    return lib.stack(planes, 1)
 
 
 def _identity(batch_size: int) -> np.ndarray:
@@ -203,7 +208,7 @@ class Shift:
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         size = batch.values.shape[0]
         ops = batch.ops
-        matrix, zero = ops.asarray(_identity(size)), ops.asarray(np.zeros((size, batch.values.shape[-1])))
+        matrix, zero = ops.asarray(_identity(size)), ops.asarray(np.zeros((size, batch.values.shape[1])))
         values = _transform_points(batch, params["applied"], matrix, params["offset"], ops.asarray(np.ones(size)),
                                    zero)
         return values, batch.mask
@@ -302,7 +307,7 @@ class Mirror:
             raise AslError("augment.mirror: the landmark layout has no mirror permutation")
         lib, values = batch.ops.lib, batch.values
         flipped = batch.ops.take_landmarks(values, batch.ops.asarray(layout.mirror_permutation))  # new: changed in place
-        flipped[..., 0] = 2 * self.axis - flipped[..., 0]
+        flipped[:, 0] = 2 * self.axis - flipped[:, 0]
         return lib.where(params["applied"][:, None, None, None], flipped, values), batch.mask
 
 
@@ -321,11 +326,11 @@ def _resample_frames(batch: _Batch, order: Any, count: Any, positions: Any, new_
     positions = lib.minimum(positions.clip(min=0.0), last)
     lower = lib.floor(positions)
     upper = lib.minimum(lower + 1, last)
-    weight = (positions - lower)[:, :, None, None]
-    low = ops.take_time(batch.values, ops.take_time(order, ops.long(lower)))
-    high = ops.take_time(batch.values, ops.take_time(order, ops.long(upper)))
+    weight = (positions - lower)[:, None, :, None]
+    low = ops.take_frames(batch.values, ops.take_time(order, ops.long(lower)))
+    high = ops.take_frames(batch.values, ops.take_time(order, ops.long(upper)))
     values = lib.where(weight > 0, (1 - weight) * low + weight * high, low)  # NaN on either side: NaN
-    return lib.where(new_mask[:, :, None, None], values, math.nan)
+    return lib.where(new_mask[:, None, :, None], values, math.nan)
 
 
 @dataclass(frozen=True)
@@ -374,7 +379,7 @@ class FrameDropout:
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         ops, lib = batch.ops, batch.ops.lib
-        mask, frames = batch.mask, batch.values.shape[1]
+        mask, frames = batch.mask, batch.values.shape[2]
         count = ops.float(lib.sum(mask, 1))
         keep = mask & ~(params["drop"] & params["applied"][:, None])
         real = _real_order(batch, mask)
@@ -432,7 +437,7 @@ class Cutout:
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         values = batch.values
         corner, size = params["corner"][:, None, None], params["size"][:, None, None]
-        x, y = values[..., 0], values[..., 1]
+        x, y = values[:, 0], values[:, 1]
         inside = ((corner[..., 0] < x) & (x < corner[..., 0] + size) & (corner[..., 1] < y)
                   & (y < corner[..., 1] + size))
         return _hide_points(batch.ops, inside & params["applied"][:, None, None], values), batch.mask
@@ -489,7 +494,9 @@ class BatchAugmenter:
             rows = {key: ops.asarray(value[start:start + len(values)]) for key, value in params.items()}
             values, mask = augmentation.apply(_Batch(values, mask, frames), rows, self.layout)
         values, mask = _fit_frames(ops, values, mask, frames)
-        return ops.lib.where(ops.lib.isnan(values), fill, values), mask
+        planes = [ops.lib.where(ops.lib.isnan(values[:, coordinate]), fill, values[:, coordinate])
+                  for coordinate in range(values.shape[1])]
+        return ops.lib.stack(planes, -1), mask
 
 
 def _fill(ops: _Ops, values: Any) -> Any:
@@ -500,28 +507,29 @@ def _fill(ops: _Ops, values: Any) -> Any:
 
 
 def _missing_as_nan(ops: _Ops, values: Any, mask: Any) -> Any:
-    """Values with NaN for every missing point (a NaN coordinate, or all coordinates 0) and padded frame."""
+    """Values (B, T, L, C) as planes (B, C, T, L), with NaN for every missing point (a NaN coordinate, or all
+    coordinates 0) and padded frame."""
     lib = ops.lib
     nan, zero = lib.isnan(values[..., 0]), values[..., 0] == 0  # per coordinate: faster than a reduction
     for coordinate in range(1, values.shape[-1]):
         nan, zero = nan | lib.isnan(values[..., coordinate]), zero & (values[..., coordinate] == 0)
-    return _hide_points(ops, nan | zero | ~mask[:, :, None], values)
+    hidden = nan | zero | ~mask[:, :, None]
+    return ops.lib.stack([ops.lib.where(hidden, math.nan, values[..., coordinate])
+                          for coordinate in range(values.shape[-1])], 1)
 
 
 def _hide_points(ops: _Ops, hidden: Any, values: Any) -> Any:
-    """NaN for the points (B, T, L) in `hidden`; one coordinate plane at a time (broadcasting a mask over a last
-    axis of 2 or 3 is several times slower on the CPU)."""
-    planes = [ops.lib.where(hidden, math.nan, values[..., coordinate]) for coordinate in range(values.shape[-1])]
-    return ops.lib.stack(planes, -1)
+    """NaN for the points (B, T, L) in `hidden` of values (B, C, T, L)."""
+    return ops.lib.where(hidden[:, None], math.nan, values)
 
 
 def _fit_frames(ops: _Ops, values: Any, mask: Any, frames: int) -> tuple[Any, Any]:
-    """Crop (at the end) or pad (with padding frames) to `frames`."""
-    if values.shape[1] >= frames:
-        return values[:, :frames], mask[:, :frames]
-    index = ops.asarray(np.zeros((values.shape[0], frames - values.shape[1]), dtype=np.int64))  # frame 0, any
-    padding = ops.take_time(values[:, :1], index) + math.nan
-    return ops.concat([values, padding], 1), ops.concat([mask, ops.take_time(mask[:, :1] & False, index)], 1)
+    """Crop (at the end) or pad (with padding frames) values (B, C, T, L) and mask (B, T) to `frames`."""
+    if values.shape[2] >= frames:
+        return values[:, :, :frames], mask[:, :frames]
+    index = ops.asarray(np.zeros((values.shape[0], frames - values.shape[2]), dtype=np.int64))  # frame 0, any
+    padding = ops.take_frames(values[:, :, :1], index) + math.nan
+    return ops.concat([values, padding], 2), ops.concat([mask, ops.take_time(mask[:, :1] & False, index)], 1)
 
 
 def build_augmenter(settings: dict[str, dict[str, Any]], methods: list[str], layout: Layout, seed: int,

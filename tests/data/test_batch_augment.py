@@ -54,6 +54,13 @@ def run(augmentation, values, mask, seed: int = 3, max_frames: int | None = None
     return BatchAugmenter([augmentation], layout, seed, max_frames)(values, mask, epoch=1, batch_index=2)
 
 
+def apply_drawn(augmentation, values, mask, params):
+    """One augmentation with given parameters on a NaN-marked batch (B, T, L, C), as BatchAugmenter applies it (on
+    coordinate planes)."""
+    out, out_mask = augmentation.apply(_Batch(values.transpose(0, 3, 1, 2), mask, values.shape[1]), params, LAYOUT)
+    return out.transpose(0, 2, 3, 1), out_mask
+
+
 ALL_ON = [Shift(1.0, 0.05), Mirror(1.0), FrameDropout(1.0, 0.3), Scaling(1.0, 0.5, 1.5), Rotation(1.0, 30.0),
           Resample(1.0), Affine(1.0, max_aspect=1.2), FrameMask(1.0), Cutout(1.0)]
 
@@ -173,7 +180,7 @@ def test_batch_of_one_equals_per_item_shift_scaling_rotation_mirror():
     for batched, per_item, config in cases:
         expected = per_item(one[0], config, np.random.default_rng(11))
         params = {"applied": np.ones(1, bool), **batched.draw(np.random.default_rng(11), 1, one.shape[1])}
-        out, out_mask = batched.apply(_Batch(one, one_mask, 12), params, LAYOUT)
+        out, out_mask = apply_drawn(batched, one, one_mask, params)
         np.testing.assert_allclose(out[0], expected, atol=1e-6, equal_nan=True, err_msg=batched.name)
         np.testing.assert_array_equal(out_mask, one_mask)
 
@@ -184,7 +191,7 @@ def test_rotation_by_a_known_angle_moves_a_point_where_expected():
     rotated, _ = run(Affine(1.0, min_scale=1, max_scale=1, max_shear=0, max_angle=0, max_shift=0), values, mask)
     np.testing.assert_allclose(rotated[0], values[0], atol=1e-6, equal_nan=True)  # identity affine
     params = {"applied": np.ones(4, bool), "matrix": Rotation(1.0, 90.0).draw(FixedAngle(90.0), 4, 12)["matrix"]}
-    out, _ = Rotation(1.0, 90.0).apply(_Batch(values, mask, 12), params, LAYOUT)
+    out, _ = apply_drawn(Rotation(1.0, 90.0), values, mask, params)
     point, moved = values[0, 4, 30], out[0, 4, 30]
     # 90 degrees: (dx, dy) -> (-dy, dx) about the centre; z untouched
     np.testing.assert_allclose(moved[:2] - centre[:2], [-(point[1] - centre[1]), point[0] - centre[0]], atol=1e-5)
