@@ -243,7 +243,7 @@ def test_frame_mask_hides_a_run_of_real_frames_and_keeps_at_least_one():
             assert len(frames) == 0 or (np.diff(frames) == 1).all()  # one run
             kept = ~hidden[:length]
             np.testing.assert_array_equal(out[row, :length][kept], values[row, :length][kept])
-    edge, edge_mask = run(FrameMask(1.0, min_fraction=0.99, max_fraction=0.99), values, mask)
+    edge, _ = run(FrameMask(1.0, min_fraction=0.99, max_fraction=0.99), values, mask)
     assert (~np.isnan(edge[1, :7]).all(axis=(1, 2))).sum() >= 1
 
 
