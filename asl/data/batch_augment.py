@@ -76,6 +76,14 @@ class _Ops:
         return x.reshape((size * frames,) + tuple(x.shape[2:]))[flat.reshape(-1)].reshape(
             tuple(index.shape) + tuple(x.shape[2:]))
 
+    def planes(self, x: Any) -> Any:
+        """(B, T, L, C) -> a contiguous (B, C, T, L)."""
+        return x.permute(0, 3, 1, 2).contiguous() if self.torch else np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+    def interleaved(self, x: Any) -> Any:
+        """(B, C, T, L) -> a contiguous (B, T, L, C)."""
+        return x.permute(0, 2, 3, 1).contiguous() if self.torch else np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+
     def take_frames(self, x: Any, index: Any) -> Any:
         """x (B, C, T, L) gathered along time at index (B, T') -> (B, C, T', L): whole frames by one flat index."""
         size, coordinates, frames = x.shape[:3]
@@ -494,9 +502,7 @@ class BatchAugmenter:
             rows = {key: ops.asarray(value[start:start + len(values)]) for key, value in params.items()}
             values, mask = augmentation.apply(_Batch(values, mask, frames), rows, self.layout)
         values, mask = _fit_frames(ops, values, mask, frames)
-        planes = [ops.lib.where(ops.lib.isnan(values[:, coordinate]), fill, values[:, coordinate])
-                  for coordinate in range(values.shape[1])]
-        return ops.lib.stack(planes, -1), mask
+        return ops.interleaved(ops.lib.where(ops.lib.isnan(values), fill, values)), mask
 
 
 def _fill(ops: _Ops, values: Any) -> Any:
@@ -509,13 +515,11 @@ def _fill(ops: _Ops, values: Any) -> Any:
 def _missing_as_nan(ops: _Ops, values: Any, mask: Any) -> Any:
     """Values (B, T, L, C) as planes (B, C, T, L), with NaN for every missing point (a NaN coordinate, or all
     coordinates 0) and padded frame."""
-    lib = ops.lib
-    nan, zero = lib.isnan(values[..., 0]), values[..., 0] == 0  # per coordinate: faster than a reduction
-    for coordinate in range(1, values.shape[-1]):
-        nan, zero = nan | lib.isnan(values[..., coordinate]), zero & (values[..., coordinate] == 0)
-    hidden = nan | zero | ~mask[:, :, None]
-    return ops.lib.stack([ops.lib.where(hidden, math.nan, values[..., coordinate])
-                          for coordinate in range(values.shape[-1])], 1)
+    lib, planes = ops.lib, ops.planes(values)
+    nan, zero = lib.isnan(planes[:, 0]), planes[:, 0] == 0  # per plane: faster than a reduction over C
+    for coordinate in range(1, planes.shape[1]):
+        nan, zero = nan | lib.isnan(planes[:, coordinate]), zero & (planes[:, coordinate] == 0)
+    return _hide_points(ops, nan | zero | ~mask[:, :, None], planes)
 
 
 def _hide_points(ops: _Ops, hidden: Any, values: Any) -> Any:
