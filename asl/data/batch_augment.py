@@ -462,12 +462,12 @@ class BatchAugmenter:
     The random parameters depend only on (seed, epoch, batch_index) and the batch's shape: the same for torch and
     numpy, for any device. `max_frames`: the time dimension of the output (resample pads or crops to it; the other
     augmentations need the input to have it already); None keeps the input's. `chunk`: on the CPU (numpy arrays,
-    CPU tensors), how many sequences are augmented together (slices of the batch that stay in the cache); None:
-    the whole batch at once, as always on an accelerator. The result does not depend on it.
+    CPU tensors), how many sequences are augmented together (bounds the memory of the temporaries); None: the whole
+    batch at once, as always on an accelerator. The result does not depend on it.
     """
 
     def __init__(self, augmentations: list[Augmentation], layout: Layout, seed: int, max_frames: int | None = None,
-                 chunk: int | None = 8):
+                 chunk: int | None = 32):
         self.augmentations, self.layout, self.seed = list(augmentations), layout, seed
         self.max_frames, self.chunk = max_frames, chunk
 
