@@ -1,0 +1,327 @@
+"""Tests of asl.data.batch_augment: each augmentation's effect on padded batches, probabilities, determinism,
+torch == numpy, and agreement with the per-item functions of asl.data.augment where the semantics are the same."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from asl.data import augment
+from asl.data.batch_augment import (
+    AUGMENTATIONS,
+    Affine,
+    BatchAugmenter,
+    Cutout,
+    FrameDropout,
+    FrameMask,
+    Layout,
+    Mirror,
+    Resample,
+    Rotation,
+    Scaling,
+    Shift,
+    _Batch,
+    build_augmenter,
+    selection_layout,
+)
+from asl.errors import AslError
+from asl.landmarks import N_SELECTED, POSE_POINTS, mirror_permutation, selected_positions
+from asl.params import RotationConfig, ScalingConfig, ShiftConfig
+
+LAYOUT = selection_layout()
+SHOULDERS = LAYOUT.centre_points
+LEFT = selected_positions("left_hand")
+LENGTHS = (12, 7, 0, 12)  # sequence 2 is all padding
+
+
+def make_batch(coordinates: int = 3, fill: float = np.nan, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A padded batch (4, 12, 96, C) of points in (0.2, 0.8): lengths LENGTHS, the left hand missing in frames 0-2
+    of sequence 0 and one lip point missing in frame 5 of sequence 3; `fill` where missing or padded."""
+    values = np.random.default_rng(seed).uniform(0.2, 0.8, (4, 12, N_SELECTED, coordinates)).astype(np.float32)
+    mask = np.arange(12)[None] < np.array(LENGTHS)[:, None]
+    values[~mask] = fill
+    values[0, :3, LEFT] = fill
+    values[3, 5, 7] = fill
+    return values, mask
+
+
+def missing(values: np.ndarray) -> np.ndarray:
+    return np.isnan(values).any(-1) | (values == 0).all(-1)
+
+
+def run(augmentation, values, mask, seed: int = 3, max_frames: int | None = None, layout: Layout = LAYOUT):
+    return BatchAugmenter([augmentation], layout, seed, max_frames)(values, mask, epoch=1, batch_index=2)
+
+
+def apply_drawn(augmentation, values, mask, params):
+    """One augmentation with given parameters on a NaN-marked batch (B, T, L, C), as BatchAugmenter applies it (on
+    coordinate planes)."""
+    out, out_mask = augmentation.apply(_Batch(values.transpose(0, 3, 1, 2), mask, values.shape[1]), params, LAYOUT)
+    return out.transpose(0, 2, 3, 1), out_mask
+
+
+ALL_ON = [Shift(1.0, 0.05), Mirror(1.0), FrameDropout(1.0, 0.3), Scaling(1.0, 0.5, 1.5), Rotation(1.0, 30.0),
+          Resample(1.0), Affine(1.0, max_aspect=1.2), FrameMask(1.0), Cutout(1.0)]
+
+
+def test_selection_layout_is_the_mirror_permutation_and_the_shoulders():
+    np.testing.assert_array_equal(LAYOUT.mirror_permutation, mirror_permutation())
+    assert list(POSE_POINTS[SHOULDERS - selected_positions("pose")[0]]) == [11, 12]
+
+
+def test_every_named_augmentation_is_tested():
+    assert {augmentation.name for augmentation in ALL_ON} == set(AUGMENTATIONS)
+
+
+@pytest.mark.parametrize("fill", [np.nan, 0.0])
+@pytest.mark.parametrize("augmentation", ALL_ON, ids=lambda a: a.name)
+def test_shapes_inputs_kept_missing_stay_missing_padding_stays_padding(augmentation, fill):
+    values, mask = make_batch(fill=fill)
+    before, mask_before = values.copy(), mask.copy()
+    out, out_mask = run(augmentation, values, mask)
+    assert out.shape == values.shape and out.dtype == values.dtype
+    assert out_mask.shape == mask.shape and out_mask.dtype == bool
+    np.testing.assert_array_equal(values, before)
+    np.testing.assert_array_equal(mask, mask_before)
+    assert not np.allclose(out, values, equal_nan=True)  # it did something
+    padded = ~out_mask
+    assert np.isnan(out[padded]).all() if np.isnan(fill) else (out[padded] == 0).all()
+    assert not out_mask[2].any()  # the empty sequence stays empty
+    if augmentation.name not in ("resample", "frame_dropout", "frame_mask", "cutout"):
+        np.testing.assert_array_equal(out_mask, mask)
+        np.testing.assert_array_equal(missing(out), missing(values)[:, :, LAYOUT.mirror_permutation]
+                                      if augmentation.name == "mirror" else missing(values))
+    if augmentation.name in ("frame_mask", "cutout"):
+        np.testing.assert_array_equal(out_mask, mask)
+        assert (missing(out) >= missing(values)).all()  # only removes points
+
+
+@pytest.mark.parametrize("augmentation", ALL_ON, ids=lambda a: a.name)
+def test_torch_equals_numpy(augmentation):
+    values, mask = make_batch()
+    out, out_mask = run(augmentation, values, mask, max_frames=16)
+    tensor, tensor_mask = run(augmentation, torch.from_numpy(values), torch.from_numpy(mask), max_frames=16)
+    np.testing.assert_array_equal(tensor_mask.numpy(), out_mask)
+    np.testing.assert_allclose(tensor.numpy(), out, atol=1e-5, equal_nan=True)
+
+
+def test_whole_recipe_torch_equals_numpy_and_is_deterministic():
+    values, mask = make_batch()
+    augmenter = BatchAugmenter([Resample(0.8), Mirror(0.5), Affine(0.75), FrameMask(0.5), Cutout(0.5)], LAYOUT,
+                               seed=7, max_frames=10)
+    first, first_mask = augmenter(values, mask, 0, 0)
+    again, again_mask = augmenter(values, mask, 0, 0)
+    tensor, tensor_mask = augmenter(torch.from_numpy(values), torch.from_numpy(mask), 0, 0)
+    other, _ = augmenter(values, mask, 1, 0)  # another epoch: other draws
+    np.testing.assert_array_equal(again, first)
+    np.testing.assert_array_equal(again_mask, first_mask)
+    np.testing.assert_array_equal(tensor_mask.numpy(), first_mask)
+    np.testing.assert_allclose(tensor.numpy(), first, atol=1e-5, equal_nan=True)
+    assert not np.allclose(other[:, :5], first[:, :5], equal_nan=True)
+    assert first.shape[1] == 10
+
+
+@pytest.mark.parametrize("framework", ["numpy", "torch"])
+def test_float16_in_float16_out_computed_in_float32(framework):
+    values, mask = make_batch()
+    recipe = [Resample(1.0), Mirror(0.5), Affine(1.0), FrameMask(0.5), Cutout(0.5), FrameDropout(1.0, 0.2)]
+    augmenter = BatchAugmenter(recipe, LAYOUT, seed=2, max_frames=14)
+    half = values.astype(np.float16)
+    reference, reference_mask = augmenter(half.astype(np.float32), mask, 0, 0)
+    if framework == "torch":
+        out, out_mask = augmenter(torch.from_numpy(half), torch.from_numpy(mask), 0, 0)
+        assert out.dtype == torch.float16
+        out, out_mask = out.numpy(), out_mask.numpy()
+    else:
+        out, out_mask = augmenter(half, mask, 0, 0)
+    assert out.dtype == np.float16
+    np.testing.assert_array_equal(out_mask, reference_mask)
+    np.testing.assert_allclose(out.astype(np.float32), reference, rtol=1e-3, atol=1e-3, equal_nan=True)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, None])
+def test_chunks_on_the_cpu_do_not_change_the_result(chunk):
+    values, mask = make_batch()
+    recipe = [Resample(0.8), Mirror(0.5), Affine(0.75), FrameMask(0.5), Cutout(0.5), FrameDropout(0.5, 0.2)]
+    whole = BatchAugmenter(recipe, LAYOUT, seed=5, max_frames=14, chunk=None)(values, mask, 0, 0)
+    chunked = BatchAugmenter(recipe, LAYOUT, seed=5, max_frames=14, chunk=chunk)(values, mask, 0, 0)
+    np.testing.assert_array_equal(chunked[0], whole[0])
+    np.testing.assert_array_equal(chunked[1], whole[1])
+
+
+@pytest.mark.parametrize("augmentation", ALL_ON, ids=lambda a: a.name)
+def test_probability_zero_is_identity(augmentation):
+    values, mask = make_batch()
+    off = type(augmentation)(**{**augmentation.__dict__, "probability": 0.0})
+    out, out_mask = run(off, values, mask)
+    np.testing.assert_array_equal(out, values)
+    np.testing.assert_array_equal(out_mask, mask)
+
+
+@pytest.mark.parametrize("augmentation", [Shift(0.5, 0.05), Affine(0.5), Mirror(0.5), Cutout(0.5, low=0.2, high=0.4)],
+                         ids=lambda a: a.name)
+def test_probability_applies_per_sequence_and_the_others_stay_exactly(augmentation):
+    values, mask = make_batch()
+    real = mask.any(1)  # sequences with frames
+    values, mask = np.repeat(values[real], 25, axis=0), np.repeat(mask[real], 25, axis=0)
+    out, _ = run(augmentation, values, mask)
+    same = np.array([np.array_equal(out[row], values[row], equal_nan=True) for row in range(len(values))])
+    assert 0.3 < 1 - same.mean() < 0.7
+
+
+def test_batch_of_one_equals_per_item_shift_scaling_rotation_mirror():
+    values, mask = make_batch()
+    one, one_mask = values[:1], mask[:1]
+    cases = [(Shift(1.0, 0.05), augment.shift, ShiftConfig(0.05)),
+             (Scaling(1.0, 0.5, 1.5), augment.scaling, ScalingConfig(0.5, 1.5)),
+             (Rotation(1.0, 30.0), augment.rotation, RotationConfig(30.0)),
+             (Mirror(1.0, 0.5), augment.mirror, 0.5)]
+    for batched, per_item, config in cases:
+        expected = per_item(one[0], config, np.random.default_rng(11))
+        params = {"applied": np.ones(1, bool), **batched.draw(np.random.default_rng(11), 1, one.shape[1])}
+        out, out_mask = apply_drawn(batched, one, one_mask, params)
+        np.testing.assert_allclose(out[0], expected, atol=1e-6, equal_nan=True, err_msg=batched.name)
+        np.testing.assert_array_equal(out_mask, one_mask)
+
+
+def test_rotation_by_a_known_angle_moves_a_point_where_expected():
+    values, mask = make_batch()
+    centre = values[0][:, SHOULDERS].mean(axis=1).mean(axis=0)  # sequence 0: shoulders observed everywhere
+    rotated, _ = run(Affine(1.0, min_scale=1, max_scale=1, max_shear=0, max_angle=0, max_shift=0), values, mask)
+    np.testing.assert_allclose(rotated[0], values[0], atol=1e-6, equal_nan=True)  # identity affine
+    params = {"applied": np.ones(4, bool), "matrix": Rotation(1.0, 90.0).draw(FixedAngle(90.0), 4, 12)["matrix"]}
+    out, _ = apply_drawn(Rotation(1.0, 90.0), values, mask, params)
+    point, moved = values[0, 4, 30], out[0, 4, 30]
+    # 90 degrees: (dx, dy) -> (-dy, dx) about the centre; z untouched
+    np.testing.assert_allclose(moved[:2] - centre[:2], [-(point[1] - centre[1]), point[0] - centre[0]], atol=1e-5)
+    assert moved[2] == point[2]
+
+
+class FixedAngle:
+    """A stand-in Generator whose uniform draws are all `value`."""
+
+    def __init__(self, value: float):
+        self.value = value
+
+    def uniform(self, low, high, size):
+        return np.full(size, self.value)
+
+
+def test_mirror_twice_is_identity_and_swaps_hands():
+    values, mask = make_batch()
+    once, _ = run(Mirror(1.0, 0.5), values, mask)
+    twice, twice_mask = run(Mirror(1.0, 0.5), once, mask)
+    np.testing.assert_allclose(twice, values, atol=1e-6, equal_nan=True)
+    np.testing.assert_array_equal(twice_mask, mask)
+    right = selected_positions("right_hand")
+    np.testing.assert_allclose(once[0, 5, right, 0], 1 - values[0, 5, LEFT, 0], atol=1e-6)
+    assert np.isnan(once[0, :3, right]).all()  # the missing left hand is now the missing right hand
+
+
+def test_affine_about_the_centre_keeps_the_centre():
+    values, mask = make_batch(coordinates=2)
+    out, _ = run(Affine(1.0, max_aspect=1.5, max_shift=0.0), values, mask)
+    for row in (0, 1, 3):
+        frames = mask[row] & ~np.isnan(values[row][:, SHOULDERS]).any(axis=(1, 2))
+        before = values[row][frames][:, SHOULDERS].mean(axis=(0, 1))
+        after = out[row][frames][:, SHOULDERS].mean(axis=(0, 1))
+        np.testing.assert_allclose(after, before, atol=1e-5)
+
+
+def test_frame_mask_hides_a_run_of_real_frames_and_keeps_at_least_one():
+    values, mask = make_batch()
+    out, out_mask = run(FrameMask(1.0, min_fraction=0.2, max_fraction=0.4), values, mask)
+    np.testing.assert_array_equal(out_mask, mask)
+    for row, length in enumerate(LENGTHS):
+        hidden = np.isnan(out[row]).all(axis=(1, 2)) & ~np.isnan(values[row]).all(axis=(1, 2))
+        count = hidden.sum()
+        assert not hidden[length:].any()  # only real frames
+        if length:
+            assert 0.2 * length - 1 < count <= 0.4 * length and count < length
+            frames = np.flatnonzero(hidden)
+            assert len(frames) == 0 or (np.diff(frames) == 1).all()  # one run
+            kept = ~hidden[:length]
+            np.testing.assert_array_equal(out[row, :length][kept], values[row, :length][kept])
+    edge, _ = run(FrameMask(1.0, min_fraction=0.99, max_fraction=0.99), values, mask)
+    assert (~np.isnan(edge[1, :7]).all(axis=(1, 2))).sum() >= 1
+
+
+def test_cutout_only_removes_points_inside_the_box():
+    values, mask = make_batch(coordinates=2)
+    cutout = Cutout(1.0, min_size=0.3, max_size=0.3, low=0.3, high=0.3)  # the box (0.3, 0.6)²
+    out, _ = run(cutout, values, mask)
+    inside = ((values[..., 0] > 0.3) & (values[..., 0] < 0.6) & (values[..., 1] > 0.3)
+              & (values[..., 1] < 0.6))
+    removed = np.isnan(out).any(-1) & ~np.isnan(values).any(-1)
+    assert removed.any()
+    np.testing.assert_array_equal(removed, inside & mask[:, :, None])
+    np.testing.assert_array_equal(out[~removed], values[~removed])
+
+
+def test_resample_keeps_first_and_last_real_frame_and_updates_the_mask():
+    values, mask = make_batch()
+    for rate in (0.5, 0.8, 1.3):
+        out, out_mask = run(Resample(1.0, min_rate=rate, max_rate=rate), values, mask, max_frames=20)
+        assert out.shape == (4, 20) + values.shape[2:]
+        for row, length in enumerate(LENGTHS):
+            new_length = max(int(np.floor(np.float32(rate) * length)), 1) if length else 0
+            np.testing.assert_array_equal(out_mask[row], np.arange(20) < new_length)
+            if length:
+                np.testing.assert_array_equal(out[row, 0], values[row, 0])
+                np.testing.assert_array_equal(out[row, new_length - 1], values[row, length - 1])
+            assert np.isnan(out[row, new_length:]).all()
+
+
+def test_resample_crops_to_max_frames_at_a_random_offset():
+    values, mask = make_batch()
+    out, out_mask = run(Resample(1.0, min_rate=1.5, max_rate=1.5), values, mask, max_frames=10)
+    assert out.shape[1] == 10 and out_mask[0].all()  # 18 frames cropped to 10
+    # a crop of the resampled sequence (18 frames over 12): some frame of the crop is an original frame
+    resampled, _ = run(Resample(1.0, min_rate=1.5, max_rate=1.5), values, mask, max_frames=18)
+    starts = [start for start in range(9) if np.allclose(resampled[0, start:start + 10], out[0], equal_nan=True)]
+    assert starts
+
+
+def test_resample_rate_one_is_identity():
+    values, mask = make_batch()
+    out, out_mask = run(Resample(1.0, min_rate=1.0, max_rate=1.0), values, mask)
+    np.testing.assert_array_equal(out, values)
+    np.testing.assert_array_equal(out_mask, mask)
+
+
+def test_frame_dropout_resamples_kept_frames_back_to_the_length():
+    values, mask = make_batch()
+    out, out_mask = run(FrameDropout(1.0, rate=0.5), values, mask)
+    np.testing.assert_array_equal(out_mask, mask)  # real frames packed at the start: lengths unchanged
+    for row, length in enumerate(LENGTHS[:2]):
+        np.testing.assert_array_equal(np.isnan(out[row, length:]).all(axis=(1, 2)), True)
+    everything, every_mask = run(FrameDropout(1.0, rate=1.0), values, mask)  # at least one frame is kept
+    np.testing.assert_array_equal(every_mask, mask)
+    for row, length in enumerate(LENGTHS):
+        if length:  # one frame kept, repeated over the length
+            np.testing.assert_array_equal(everything[row, :length], np.broadcast_to(everything[row, :1],
+                                                                                    everything[row, :length].shape))
+
+
+def test_max_frames_pads_or_crops_without_resample():
+    values, mask = make_batch()
+    padded, padded_mask = BatchAugmenter([Shift(0.0)], LAYOUT, 0, max_frames=15)(values, mask, 0, 0)
+    assert padded.shape[1] == 15 and not padded_mask[:, 12:].any() and np.isnan(padded[:, 12:]).all()
+    cropped, cropped_mask = BatchAugmenter([Shift(0.0)], LAYOUT, 0, max_frames=5)(values, mask, 0, 0)
+    np.testing.assert_array_equal(cropped, values[:, :5])
+    np.testing.assert_array_equal(cropped_mask, mask[:, :5])
+
+
+def test_build_augmenter_names_and_errors():
+    augmenter = build_augmenter({"affine": {"probability": 0.75, "max_angle": 20.0}}, ["resample", "affine"],
+                                LAYOUT, seed=0, max_frames=32)
+    assert [a.name for a in augmenter.augmentations] == ["resample", "affine"]
+    assert augmenter.augmentations[1].max_angle == 20.0
+    with pytest.raises(AslError, match="unknown augmentation method 'normalize'"):
+        build_augmenter({}, ["normalize"], LAYOUT, seed=0)
+    with pytest.raises(AslError, match="augment.affine"):
+        build_augmenter({"affine": {"angle": 3}}, ["affine"], LAYOUT, seed=0)
+    with pytest.raises(AslError, match="mirror permutation"):
+        values, mask = make_batch()
+        run(Mirror(1.0), values, mask, layout=Layout())
