@@ -105,12 +105,6 @@ def selected_positions(part: str) -> np.ndarray:
 HAND_POSITIONS: np.ndarray = np.concatenate([selected_positions("left_hand"), selected_positions("right_hand")])
 
 
-def _mirror_pose_points() -> np.ndarray:
-    """For each selected pose point, the position of its left/right counterpart."""
-    order = {point: i for i, point in enumerate(POSE_POINTS)}
-    return np.array([order[_pose_counterpart(point)] for point in POSE_POINTS])
-
-
 def lip_counterparts() -> dict[int, int]:
     """The mirror counterpart of each lip point (face-mesh index), from MediaPipe's face-mesh symmetry.
 
@@ -127,21 +121,13 @@ def lip_counterparts() -> dict[int, int]:
     return {point: counterpart for path in paths for point, counterpart in zip(path, reversed(path))}
 
 
-def mirror_permutation() -> np.ndarray:
-    """Positions to gather so that a horizontally mirrored selection keeps left and right in their places.
-
-    Mirroring turns the left hand into a right hand: the two hands swap, and so do the pose's left and right
-    points and the lips' left and right points (models read landmarks in a fixed order).
-    """
-    permutation = np.arange(N_SELECTED)
-    left, right = selected_positions("left_hand"), selected_positions("right_hand")
-    permutation[left], permutation[right] = right, left
-    pose = selected_positions("pose")
-    permutation[pose] = pose[_mirror_pose_points()]
-    lips, counterpart = selected_positions("lips"), lip_counterparts()
-    order = {point: i for i, point in enumerate(LIP_POINTS)}
-    permutation[lips] = lips[[order[counterpart[point]] for point in LIP_POINTS]]
-    return permutation
+def mirror_permutation(groups: tuple[str, ...] | list[str] = SEED_GROUPS) -> np.ndarray:
+    """Positions to gather so that a horizontally mirrored selection of `groups` (the seed's 96 points by default)
+    keeps left and right in their places: the hands swap, and so do the left and right points of the pose, lips,
+    eyes and nose (models read landmarks in a fixed order). `holistic_mirror_permutation` restricted to the groups."""
+    rows = group_rows(groups)
+    position = {row: i for i, row in enumerate(rows)}
+    return np.array([position[row] for row in holistic_mirror_permutation()[rows]])
 
 
 #: Edges between the 21 hand points (MediaPipe `mp.solutions.hands.HAND_CONNECTIONS`).
@@ -186,16 +172,25 @@ def _pose_counterpart(point: int) -> int:
     return point + 1 if point % 2 else point - 1
 
 
+def face_counterparts() -> dict[int, int]:
+    """The mirror counterpart of each face-mesh point of the lips, eyes and nose (the groups models read): the lips
+    from MediaPipe's lip paths (`lip_counterparts`), the eyes pairwise (EYE_POINTS lists the right eye, then the left
+    in the same order), the nose's 98 and 327 (1 and 2 lie on the mid-line)."""
+    right_eye, left_eye = EYE_POINTS[:len(EYE_POINTS) // 2], EYE_POINTS[len(EYE_POINTS) // 2:]
+    pairs = {**dict(zip(right_eye, left_eye)), **dict(zip(left_eye, right_eye)), 98: 327, 327: 98, 1: 1, 2: 2}
+    return {**lip_counterparts(), **{int(point): int(counterpart) for point, counterpart in pairs.items()}}
+
+
 def holistic_mirror_permutation() -> np.ndarray:
     """Rows to gather so that a horizontally mirrored Holistic frame (543 rows) keeps left and right in their places:
-    the hands swap, and so do the pose's and the lips' left and right points. Face points other than the lips
-    (which the models do not read) stay where they are."""
+    the hands swap, and so do the pose's left and right points and those of the lips, eyes and nose. Other face
+    points (which the models do not read) stay where they are."""
     permutation = np.arange(ROWS_PER_FRAME)
     left, right = part_rows("left_hand"), part_rows("right_hand")
     permutation[left], permutation[right] = right, left
     pose = part_rows("pose")
     permutation[pose] = pose[[_pose_counterpart(point) for point in range(len(pose))]]
     face = part_rows("face")
-    for point, counterpart in lip_counterparts().items():
+    for point, counterpart in face_counterparts().items():
         permutation[face[point]] = face[counterpart]
     return permutation

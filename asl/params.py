@@ -71,25 +71,70 @@ class SplitConfig:
     fold: int = 0  # group_kfold: the fold whose participants are the test set (0 .. folds-1)
 
 
+# Each augmentation's section of `augment`: its settings, and `probability`, with which it is applied to a
+# sequence (null: augment.probability, as the augmentation schedule grows it). The methods: asl.data.augment.
+
+
 @dataclass(frozen=True)
 class ShiftConfig:
     max_shift: float
+    probability: float | None = None
+
+
+@dataclass(frozen=True)
+class MirrorConfig:
+    probability: float | None = None
 
 
 @dataclass(frozen=True)
 class FrameDropoutConfig:
     rate: float
+    probability: float | None = None
 
 
 @dataclass(frozen=True)
 class ScalingConfig:
     min_scale: float
     max_scale: float
+    probability: float | None = None
 
 
 @dataclass(frozen=True)
 class RotationConfig:
     max_angle: float
+    probability: float | None = None
+
+
+@dataclass(frozen=True)
+class ResampleConfig:
+    min_rate: float = 0.5
+    max_rate: float = 1.5
+    probability: float | None = None
+
+
+@dataclass(frozen=True)
+class AffineConfig:
+    min_scale: float = 0.8
+    max_scale: float = 1.2
+    max_aspect: float = 1.0
+    max_shear: float = 0.15
+    max_angle: float = 30.0
+    max_shift: float = 0.1
+    probability: float | None = None
+
+
+@dataclass(frozen=True)
+class FrameMaskConfig:
+    min_fraction: float = 0.2
+    max_fraction: float = 0.4
+    probability: float | None = None
+
+
+@dataclass(frozen=True)
+class CutoutConfig:
+    min_size: float = 0.2
+    max_size: float = 0.4
+    probability: float | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +145,11 @@ class AugmentConfig:
     frame_dropout: FrameDropoutConfig
     scaling: ScalingConfig
     rotation: RotationConfig
+    mirror: MirrorConfig = field(default_factory=MirrorConfig)
+    resample: ResampleConfig = field(default_factory=ResampleConfig)
+    affine: AffineConfig = field(default_factory=AffineConfig)
+    frame_mask: FrameMaskConfig = field(default_factory=FrameMaskConfig)
+    cutout: CutoutConfig = field(default_factory=CutoutConfig)
 
 
 @dataclass(frozen=True)
@@ -347,12 +397,13 @@ def range_problems(params: Params) -> list[str]:
     problems += [f"{key} must be a probability in [0, 1], got {value}" for key, value in probabilities.items()
                  if not 0 <= value <= 1]
     positive = {"callbacks.dropout.factor": schedules.dropout.factor,
-                "callbacks.augmentation.factor": schedules.augmentation.factor,
-                "augment.scaling.min_scale": augment.scaling.min_scale}
+                "callbacks.augmentation.factor": schedules.augmentation.factor}
     problems += [f"{key} must be > 0, got {value}" for key, value in positive.items() if not value > 0]
-    if augment.scaling.min_scale > augment.scaling.max_scale:
-        problems.append(f"augment.scaling.min_scale ({augment.scaling.min_scale}) must not exceed max_scale "
-                        f"({augment.scaling.max_scale})")
+    if not 0 <= train.label_smoothing < 1:
+        problems.append(f"train.label_smoothing must be in [0, 1), got {train.label_smoothing}")
+    if train.awp.strength < 0:
+        problems.append(f"train.awp.strength must be at least 0, got {train.awp.strength}")
+    problems += augment_problems(augment)
     problems += landmark_problems(params.preprocess)
     stop = train.early_stop
     if stop.metric not in METRIC_MODES:
@@ -362,6 +413,34 @@ def range_problems(params: Params) -> list[str]:
         problems.append(f"train.early_stop.mode is {stop.mode!r} but {stop.metric} improves towards "
                         f"{METRIC_MODES[stop.metric]!r}: set mode: {METRIC_MODES[stop.metric]}")
     return problems + model_range_problems(params.model_settings(), f"models.{params.model}")
+
+
+def augment_problems(augment: AugmentConfig) -> list[str]:
+    """Each augmentation section's `probability` (when set) in [0, 1]; each [min, max] range ordered, with a low
+    end above 0 where it scales or resamples; affine's max_aspect at least 1."""
+    problems = []
+    for name in AUGMENT_SECTIONS:
+        probability = getattr(augment, name).probability
+        if probability is not None and not 0 <= probability <= 1:
+            problems.append(f"augment.{name}.probability must be a probability in [0, 1], got {probability}")
+    ranges = {"scaling": ("min_scale", "max_scale", True), "resample": ("min_rate", "max_rate", True),
+              "affine": ("min_scale", "max_scale", True), "frame_mask": ("min_fraction", "max_fraction", False),
+              "cutout": ("min_size", "max_size", False)}
+    for name, (low_key, high_key, above_zero) in ranges.items():
+        low, high = getattr(getattr(augment, name), low_key), getattr(getattr(augment, name), high_key)
+        if above_zero and not low > 0:
+            problems.append(f"augment.{name}.{low_key} must be > 0, got {low}")
+        elif low < 0:
+            problems.append(f"augment.{name}.{low_key} must be at least 0, got {low}")
+        if low > high:
+            problems.append(f"augment.{name}.{low_key} ({low}) must not exceed {high_key} ({high})")
+    if augment.affine.max_aspect < 1:
+        problems.append(f"augment.affine.max_aspect must be at least 1, got {augment.affine.max_aspect}")
+    return problems
+
+
+#: The sections of `augment` that configure one method each.
+AUGMENT_SECTIONS = tuple(f.name for f in dataclasses.fields(AugmentConfig) if f.name not in ("probability", "methods"))
 
 
 def landmark_problems(config: PreprocessConfig) -> list[str]:

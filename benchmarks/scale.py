@@ -139,8 +139,8 @@ def training_figures(config, data, inputs: StoreInputs, device: torch.device, ma
     batch_size = config.train.batch_size
     if config.train.compile:
         compile_for_training(model, lambda: torch_trainer.training_probe(model, batch_size, precision, device))
-    train_set = torch_trainer.LandmarkDataset(inputs, data.labels, rows, config.augment, config.seed,
-                                              config.preprocess.normalization)
+    train_set = torch_trainer.LandmarkDataset(inputs, data.labels, rows)
+    augmenter = torch_trainer.apply_callbacks(model, 0, config, inputs.pipeline.groups)
     loader = torch_trainer.training_loader(train_set, config, torch.Generator().manual_seed(config.seed), device)
     batches = min(len(loader), math.ceil(max_sequences / batch_size) if max_sequences else len(loader))
     sequences = min(len(rows), batches * batch_size)
@@ -155,7 +155,7 @@ def training_figures(config, data, inputs: StoreInputs, device: torch.device, ma
         synchronize(device)
         loading.append(time.perf_counter() - start)
         start = time.perf_counter()
-        torch_trainer.train_epoch(model, loader, optimizer, device, batches, repeat, precision)
+        torch_trainer.train_epoch(model, loader, optimizer, device, batches, repeat, precision, augmenter)
         epochs.append(time.perf_counter() - start)
         start = time.perf_counter()
         for x, mask, labels in resident:

@@ -98,9 +98,13 @@ class InputPipeline:
         return getattr(self.transform, "frames", None) or self.transform.max_frames
 
     @property
+    def groups(self) -> tuple[str, ...]:
+        """The landmark groups of the model input, in order."""
+        return tuple(self.transform.groups or self.layout.landmarks)
+
+    @property
     def landmarks(self) -> int:
-        groups = self.transform.groups or self.layout.landmarks
-        return len(self.layout.positions(groups))
+        return len(self.layout.positions(self.groups))
 
     def from_stored(self, stored: np.ndarray) -> np.ndarray:
         """Model input (frames, L, C) with NaN of one recording's stored frames."""
@@ -148,6 +152,12 @@ def checkpoint_pipeline(extras: dict) -> InputPipeline:
     config = from_mapping(PreprocessConfig, params["preprocess"], "preprocess")
     return InputPipeline(StoreLayout.of(config, params["data"]["coordinates"]),
                          FixedFrames(config.frames, config.normalization))
+
+
+def input_groups(values) -> tuple[str, ...]:
+    """The landmark groups of model inputs `values`: their pipeline's (StoreInputs), else the seed's 96 points."""
+    pipeline = getattr(values, "pipeline", None)
+    return pipeline.groups if pipeline is not None else SEED_GROUPS
 
 
 def pad_batch(sequences: list[np.ndarray]) -> np.ndarray:

@@ -1,10 +1,10 @@
 """tf.data pipeline over model inputs of the store (asl.data.inputs.StoreInputs): the TensorFlow counterpart of
 asl.data.dataset. Variable-length inputs are padded to each batch's longest member, with a frame mask.
 
-Items come from the same numpy function as the PyTorch dataset (`asl.data.augment.training_item`, called through
-`tf.numpy_function`), so both frameworks see the same augmentations for the same (seed, epoch, row). A fresh
-pipeline is built every epoch and nothing is cached after augmenting: the seed's `.cache()` after its
-augmentations froze the first epoch's draws for the whole run.
+Training batches are augmented whole by the numpy form of the same `BatchAugmenter` the PyTorch trainers run on
+their device (asl.data.augment, called through `tf.numpy_function`): the same augmentations for the same (seed,
+epoch, batch index) and batch. A fresh pipeline is built every epoch and nothing is cached after augmenting: the
+seed's `.cache()` after its augmentations froze the first epoch's draws for the whole run.
 """
 
 from __future__ import annotations
@@ -14,25 +14,20 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from asl.data.augment import training_item
-from asl.params import AugmentConfig
+from asl.data.augment import BatchAugmenter
+from asl.data.preprocess import to_model_input
 
 
 class LandmarkBatches:
     """Batches ((values (B, T, L, C), mask (B, T)), labels (B,)) of the given rows, one tf.data.Dataset per epoch.
 
-    `len()` is the number of batches per epoch (for progress bars; the seed's `DatasetWithLen`). With an augment
-    config, each item is augmented with `probability` (set per epoch by the trainer's callback); `normalization` is
-    the preprocessing's (preprocess.normalization), which mirroring follows.
+    `len()` is the number of batches per epoch (for progress bars; the seed's `DatasetWithLen`).
     """
 
-    def __init__(self, values: np.ndarray, labels: np.ndarray, rows: np.ndarray, batch_size: int,
-                 augment: AugmentConfig | None = None, seed: int = 0, shuffle: bool = True,
-                 normalization: str = "none") -> None:
+    def __init__(self, values: np.ndarray, labels: np.ndarray, rows: np.ndarray, batch_size: int, seed: int = 0,
+                 shuffle: bool = True) -> None:
         self.values, self.labels, self.rows = values, np.asarray(labels), np.asarray(rows)
-        self.batch_size, self.augment, self.seed, self.shuffle = batch_size, augment, seed, shuffle
-        self.normalization = normalization
-        self.probability = augment.probability if augment else 0.0
+        self.batch_size, self.seed, self.shuffle = batch_size, seed, shuffle
 
     def __len__(self) -> int:
         return math.ceil(len(self.rows) / self.batch_size)
@@ -43,15 +38,13 @@ class LandmarkBatches:
             return self.rows
         return np.random.default_rng((self.seed, epoch)).permutation(self.rows)
 
-    def epoch(self, epoch: int) -> tf.data.Dataset:
-        """This epoch's pipeline: rows → augmented items (parallel, in order) → batches → prefetch."""
-        probability = self.probability
+    def epoch(self, epoch: int, augmenter: BatchAugmenter | None = None) -> tf.data.Dataset:
+        """This epoch's pipeline: rows → items (parallel, in order) → padded batches → augmented batches → prefetch."""
         frames, landmarks, coordinates = self.values.shape[1:]
         frames = None if getattr(self.values, "variable_length", False) else frames
 
         def item(row: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            values, mask = training_item(self.values, int(row), self.augment, probability, self.seed, epoch,
-                                         self.normalization)
+            values, mask = to_model_input(np.asarray(self.values[int(row)], dtype=np.float32))
             return values, mask, self.labels[int(row)].astype(np.int64)
 
         def load(row: tf.Tensor):
@@ -61,7 +54,17 @@ class LandmarkBatches:
             label.set_shape(())
             return (values, mask), label
 
+        def augment(index: tf.Tensor, batch):
+            (values, mask), labels = batch
+            values, mask = tf.numpy_function(lambda v, m, i: augmenter(v, m, epoch, int(i)), [values, mask, index],
+                                             (tf.float32, tf.bool), stateful=False)
+            values.set_shape((None, None, landmarks, coordinates))
+            mask.set_shape((None, None))
+            return (values, mask), labels
+
         rows = tf.data.Dataset.from_tensor_slices(self.epoch_order(epoch).astype(np.int64))
-        return (rows.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .padded_batch(self.batch_size, padding_values=((0.0, False), np.int64(0)))
-                .prefetch(tf.data.AUTOTUNE))
+        batches = (rows.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+                   .padded_batch(self.batch_size, padding_values=((0.0, False), np.int64(0))))
+        if augmenter is not None:
+            batches = batches.enumerate().map(augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return batches.prefetch(tf.data.AUTOTUNE)

@@ -8,6 +8,7 @@ The data distribution figure is `asl.evaluation.plots.plot_data_distribution`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Sequence
@@ -17,11 +18,12 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from asl.data.augment import augment_sequence
+from asl.data.augment import training_augmenter
+from asl.data.inputs import input_groups
 from asl.errors import AslError
 from asl.io import atomic_path
 from asl.landmarks import selected_connections, selected_positions
-from asl.params import AugmentConfig
+from asl.params import AUGMENT_SECTIONS, AugmentConfig
 
 PART_COLOURS = {"lips": "tab:red", "left_hand": "tab:green", "right_hand": "tab:blue", "pose": "tab:gray"}
 PANEL_INCHES = 3.0
@@ -141,8 +143,11 @@ def animate_augmentations(values: np.ndarray, meta: pd.DataFrame, sign: str, n: 
     rows = sign_rows(meta, sign)
     if n < 1:
         raise AslError(f"n must be at least 1, got {n}")
-    rng = np.random.default_rng(seed)
-    original = np.asarray(values[rng.choice(rows)], dtype=np.float32)
-    augmented = [augment_sequence(original, config, 1.0, rng, normalization) for _ in range(n)]
+    original = np.asarray(values[np.random.default_rng(seed).choice(rows)], dtype=np.float32)
+    every_time = dataclasses.replace(config, **{name: dataclasses.replace(getattr(config, name), probability=None)
+                                                for name in AUGMENT_SECTIONS})
+    augmenter = training_augmenter(every_time, 1.0, input_groups(values), normalization, seed)
+    batch, mask = augmenter(np.repeat(original[None], n, axis=0), np.ones((n, len(original)), bool), 0, 0)
+    augmented = [sequence[frames] for sequence, frames in zip(batch, mask)]
     titles = ["original"] + [f"augmented {i + 1}" for i in range(n)]
     return animate_sequences([original, *augmented], titles, path, fps)

@@ -15,6 +15,7 @@ import lightning
 import torch
 
 from asl.data.dataset import LandmarkDataset, pad_collate
+from asl.data.inputs import input_groups
 from asl.models.config import InputShape
 from asl.check import raise_problems
 from asl.models.torch.base import BaseModel, mark_checkpoint_finished
@@ -31,11 +32,10 @@ from asl.training.torch_trainer import (apply_callbacks, build_model, collected_
 class LightningTask(lightning.LightningModule):
     """Wraps a model of the zoo: training and validation steps, per-epoch metrics, early stopping, checkpoints."""
 
-    def __init__(self, model: BaseModel, params: Params, data: TrainingData, train_set: LandmarkDataset,
-                 checkpoint_path: Path, logger: EpochLogger,
-                 on_epoch_end: Callable[[int, dict], None] | None = None) -> None:
+    def __init__(self, model: BaseModel, params: Params, data: TrainingData, checkpoint_path: Path,
+                 logger: EpochLogger, on_epoch_end: Callable[[int, dict], None] | None = None) -> None:
         super().__init__()
-        self.model, self.params, self.data, self.train_set = model, params, data, train_set
+        self.model, self.params, self.data = model, params, data
         self.checkpoint_path, self.epoch_logger, self.on_epoch_end = checkpoint_path, logger, on_epoch_end
         self.stopper = EarlyStopping(params.train.early_stop)
         self.outputs: dict[str, tuple[list, list]] = {"train": ([], []), "valid": ([], [])}
@@ -46,11 +46,12 @@ class LightningTask(lightning.LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
     def on_train_epoch_start(self) -> None:
-        apply_callbacks(self.model, self.train_set, self.current_epoch, self.params)
+        self.augmenter = apply_callbacks(self.model, self.current_epoch, self.params, input_groups(self.data.values))
         self.learning_rate = self.lr_schedulers().get_last_lr()[0]  # Lightning steps it before the epoch's end
 
     def training_step(self, batch, batch_index: int) -> torch.Tensor:
         x, mask, labels = batch
+        x, mask = self.augmenter(x, mask, self.current_epoch, batch_index)  # on the device, as in the native loop
         logits = self.model(x, mask)
         self._collect("train", labels, logits.detach())
         return torch.nn.functional.cross_entropy(logits, labels)
@@ -105,16 +106,14 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     check_precision(params.train.precision, device)
     kind, devices = accelerator(device)
     model = build_model(params, InputShape(*data.values.shape[1:]), len(data.signs))
-    train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed,
-                                params.preprocess.normalization)
+    train_set = LandmarkDataset(data.values, data.labels, data.train_rows)
     valid_set = LandmarkDataset(data.values, data.labels, data.valid_rows)
     train_loader = torch.utils.data.DataLoader(
         train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
         generator=torch.Generator().manual_seed(params.seed), worker_init_fn=seed_worker, collate_fn=pad_collate)
     valid_loader = torch.utils.data.DataLoader(valid_set, batch_size=params.train.batch_size, collate_fn=pad_collate)
     logger = EpochLogger(live_dir, tensorboard_dir)
-    apply_callbacks(model, train_set, 0, params)  # Lightning fetches the first batch before the epoch's hook
-    task = LightningTask(model, params, data, train_set, checkpoint_path, logger, on_epoch_end)
+    task = LightningTask(model, params, data, checkpoint_path, logger, on_epoch_end)
     batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     trainer = lightning.Trainer(
         max_epochs=1 if params.train.fast_dev_run else params.train.epochs, accelerator=kind, devices=devices,

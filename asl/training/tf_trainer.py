@@ -1,6 +1,6 @@
 """The TensorFlow trainer: the same behaviour as asl.training.torch_trainer, with a tf.data pipeline and Keras.
 
-Shared with the PyTorch trainer: the items and their augmentations (asl.data.augment.training_item), the metric
+Shared with the PyTorch trainer: the items, the batched augmentations (asl.data.augment), the metric
 definitions (asl.evaluation.metrics, computed from predicted probabilities each epoch), early stopping, the
 dropout and augmentation schedules, the checkpoint's extras and the EpochLogger (same metric names).
 """
@@ -14,6 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from asl.data.augment import training_augmenter
+from asl.data.inputs import input_groups
 from asl.data.preprocess import to_model_input
 from asl.data.tf_data import LandmarkBatches
 from asl.models.config import InputShape
@@ -65,8 +67,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     keras.utils.set_random_seed(params.seed)
     if params.train.deterministic:
         tf.config.experimental.enable_op_determinism()  # for the rest of the process: TensorFlow has no way back
-    batches = LandmarkBatches(data.values, data.labels, data.train_rows, params.train.batch_size, params.augment,
-                              params.seed, normalization=params.preprocess.normalization)
+    batches = LandmarkBatches(data.values, data.labels, data.train_rows, params.train.batch_size, params.seed)
     epochs = 1 if params.train.fast_dev_run else params.train.epochs
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     steps_per_epoch = min(len(batches), max_batches or len(batches))
@@ -81,10 +82,12 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
         new_rates = model.schedule_dropout(rate_for) if rate_for is not None else rates
         if step is None or new_rates != rates:
             step, rates = make_train_step(model, optimizer), new_rates
-        batches.probability = scheduled_augment_probability(epoch, params.augment.probability,
-                                                            params.callbacks.augmentation)
+        probability = scheduled_augment_probability(epoch, params.augment.probability, params.callbacks.augmentation)
+        augmenter = training_augmenter(params.augment, probability, input_groups(data.values),
+                                       params.preprocess.normalization, params.seed, model.landmark_shape.frames)
         learning_rate = float(optimizer.learning_rate)  # this epoch's rate, before its steps
-        train_metrics = train_epoch(step, batches.epoch(epoch).take(steps_per_epoch), steps_per_epoch, epoch)
+        train_metrics = train_epoch(step, batches.epoch(epoch, augmenter).take(steps_per_epoch), steps_per_epoch,
+                                    epoch)
         valid_rows = data.valid_rows[: max_batches * params.train.batch_size] if max_batches else data.valid_rows
         valid_metrics = epoch_metrics(data.labels[valid_rows],
                                       predict_probabilities(model, data.values, valid_rows, params.train.batch_size))

@@ -11,7 +11,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from asl.data.augment import BatchAugmenter, training_augmenter
 from asl.data.dataset import LandmarkDataset, pad_collate
+from asl.data.inputs import input_groups
 from asl.data.preprocess import to_model_input
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
@@ -84,8 +86,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     if params.train.compile:
         compile_for_training(model, lambda: training_probe(model, params.train.batch_size, precision, device))
     stopper = EarlyStopping(params.train.early_stop)
-    train_set = LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, params.seed,
-                                params.preprocess.normalization)
+    train_set = LandmarkDataset(data.values, data.labels, data.train_rows)
     generator = torch.Generator().manual_seed(params.seed)
     loader = training_loader(train_set, params, generator, device)
     epochs = 1 if params.train.fast_dev_run else params.train.epochs
@@ -101,8 +102,8 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     for epoch in range(record.epochs_run, epochs):
         if stopper.should_stop:
             break
-        apply_callbacks(model, train_set, epoch, params)
-        train_metrics = train_epoch(model, loader, optimizer, device, max_batches, epoch, precision)
+        augmenter = apply_callbacks(model, epoch, params, input_groups(data.values))
+        train_metrics = train_epoch(model, loader, optimizer, device, max_batches, epoch, precision, augmenter)
         valid_metrics = evaluate_rows(model, data, data.valid_rows, params.train.batch_size, device, max_batches,
                                       precision)
         metrics = {"train": train_metrics, "valid": valid_metrics}
@@ -147,14 +148,15 @@ def resume(state: dict, trainer: dict, generator: torch.Generator, logger: Epoch
     return record
 
 
-def apply_callbacks(model: BaseModel, dataset: LandmarkDataset, epoch: int, params: Params) -> None:
-    """Dynamic dropout and dynamic augmentation for this epoch."""
+def apply_callbacks(model: BaseModel, epoch: int, params: Params, groups: tuple[str, ...]) -> BatchAugmenter:
+    """Dynamic dropout for this epoch; returns this epoch's augmenter (dynamic augmentation) of model inputs of
+    landmark `groups`."""
     rate_for = dropout_schedule(epoch, params.callbacks.dropout)
     if rate_for is not None:
         model.schedule_dropout(rate_for)
-    dataset.epoch = epoch
-    dataset.probability = scheduled_augment_probability(epoch, params.augment.probability,
-                                                        params.callbacks.augmentation)
+    probability = scheduled_augment_probability(epoch, params.augment.probability, params.callbacks.augmentation)
+    return training_augmenter(params.augment, probability, groups, params.preprocess.normalization, params.seed,
+                              model.input_shape.frames)
 
 
 def training_probe(model: BaseModel, batch_size: int, precision: MixedPrecision, device: torch.device) -> None:
@@ -178,18 +180,20 @@ def training_loader(train_set: LandmarkDataset, params: Params, generator: torch
 
 def train_epoch(model: BaseModel, loader: torch.utils.data.DataLoader, optimizer: torch.optim.Optimizer,
                 device: torch.device, max_batches: int | None, epoch: int,
-                precision: MixedPrecision | None = None) -> dict[str, float | None]:
-    """One epoch of training steps; labels and logits stay on the device until the epoch's metrics are computed
-    (one copy to the host per epoch: no step waits for the device)."""
+                precision: MixedPrecision | None = None,
+                augmenter: BatchAugmenter | None = None) -> dict[str, float | None]:
+    """One epoch of training steps, each batch augmented on the device (`augmenter`); labels and logits stay on the
+    device until the epoch's metrics are computed (one copy to the host per epoch: no step waits for the device)."""
     labels, logits = [], []
     batches = min(len(loader), max_batches or len(loader))
     progress = Progress(batches, f"epoch {epoch}", "batches", leave=False)
     for step, (x, mask, y) in enumerate(loader):
         if step == batches:
             break
-        y = y.to(device, non_blocking=True)
-        _, step_logits = model.training_step(x.to(device, non_blocking=True), mask.to(device, non_blocking=True), y,
-                                             optimizer, precision)
+        x, mask, y = (part.to(device, non_blocking=True) for part in (x, mask, y))
+        if augmenter is not None:
+            x, mask = augmenter(x, mask, epoch, step)
+        _, step_logits = model.training_step(x, mask, y, optimizer, precision)
         labels.append(y)
         logits.append(step_logits)
         progress.update()

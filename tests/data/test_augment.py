@@ -1,224 +1,362 @@
-"""Tests of asl.data.augment: every method keeps shape, dtype, input and missing points; the fixed bugs stay fixed."""
+"""Tests of asl.data.augment: each augmentation's effect on padded batches, probabilities, determinism, torch ==
+numpy, the params glue (`training_augmenter`, `check_methods`) and the layouts of landmark selections."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
 
 import numpy as np
 import pytest
+import torch
 
-from asl.data.augment import AUGMENTATIONS, augment_sequence, body_centre, check_methods, rotate_about
+from pathlib import Path
+
+from asl.data.augment import (
+    AUGMENTATIONS,
+    Affine,
+    BatchAugmenter,
+    Cutout,
+    FrameDropout,
+    FrameMask,
+    Layout,
+    Mirror,
+    Resample,
+    Rotation,
+    Scaling,
+    Shift,
+    _Batch,
+    check_methods,
+    layout_of,
+    training_augmenter,
+)
 from asl.data.preprocess import normalize
 from asl.errors import AslError
-from asl.landmarks import N_SELECTED, selected_positions
-from asl.params import (
-    AugmentConfig,
-    FrameDropoutConfig,
-    RotationConfig,
-    ScalingConfig,
-    ShiftConfig,
-    load_params,
-)
+from asl.landmarks import N_SELECTED, POSE_POINTS, SEED_GROUPS, mirror_permutation, selected_positions
+from asl.params import AffineConfig, load_params
 
-METHODS = list(AUGMENTATIONS)
-LEFT, RIGHT = selected_positions("left_hand"), selected_positions("right_hand")
+PARAMS_YAML = Path(__file__).parents[2] / "params.yaml"
+LAYOUT = layout_of(SEED_GROUPS)
+SHOULDERS = LAYOUT.centre_points
+LEFT = selected_positions("left_hand")
+LENGTHS = (12, 7, 0, 12)  # sequence 2 is all padding
 
 
-def make_config(methods: list[str] | None = None, rate: float = 0.3, max_angle: float = 30.0) -> AugmentConfig:
-    return AugmentConfig(
-        probability=0.5,
-        methods=METHODS if methods is None else methods,
-        shift=ShiftConfig(max_shift=0.05),
-        frame_dropout=FrameDropoutConfig(rate=rate),
-        scaling=ScalingConfig(min_scale=0.5, max_scale=1.5),
-        rotation=RotationConfig(max_angle=max_angle),
-    )
+def make_batch(coordinates: int = 3, fill: float = np.nan, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A padded batch (4, 12, 96, C) of points in (0.2, 0.8): lengths LENGTHS, the left hand missing in frames 0-2
+    of sequence 0 and one lip point missing in frame 5 of sequence 3; `fill` where missing or padded."""
+    values = np.random.default_rng(seed).uniform(0.2, 0.8, (4, 12, N_SELECTED, coordinates)).astype(np.float32)
+    mask = np.arange(12)[None] < np.array(LENGTHS)[:, None]
+    values[~mask] = fill
+    values[0, :3, LEFT] = fill
+    values[3, 5, 7] = fill
+    return values, mask
 
 
-def make_sequence(frames: int = 8, coordinates: int = 3, seed: int = 0) -> np.ndarray:
-    """Random points in (0.2, 0.8); the left hand is missing in frames 0-2 and one lip point in frame 5."""
-    values = np.random.default_rng(seed).uniform(0.2, 0.8, (frames, N_SELECTED, coordinates)).astype(np.float32)
-    values[:3, LEFT] = np.nan
-    values[5, 7] = np.nan
-    return values
+def missing(values: np.ndarray) -> np.ndarray:
+    return np.isnan(values).any(-1) | (values == 0).all(-1)
 
 
-def apply(method: str, values: np.ndarray, config: AugmentConfig | None = None, seed: int = 1) -> np.ndarray:
-    config = config or make_config()
-    settings = 0.5 if method == "mirror" else getattr(config, method)  # mirror: its axis in image coordinates
-    return AUGMENTATIONS[method](values, settings, np.random.default_rng(seed))
+def run(augmentation, values, mask, seed: int = 3, max_frames: int | None = None, layout: Layout = LAYOUT):
+    return BatchAugmenter([augmentation], layout, seed, max_frames)(values, mask, epoch=1, batch_index=2)
 
 
-@pytest.mark.parametrize("coordinates", [2, 3])
-@pytest.mark.parametrize("method", METHODS)
-def test_shape_dtype_and_input_kept(method, coordinates):
-    values = make_sequence(coordinates=coordinates)
-    before = values.copy()
-    out = apply(method, values)
-    assert out.shape == values.shape
-    assert out.dtype == np.float32
+def apply_drawn(augmentation, values, mask, params):
+    """One augmentation with given parameters on a NaN-marked batch (B, T, L, C), as BatchAugmenter applies it (on
+    coordinate planes)."""
+    out, out_mask = augmentation.apply(_Batch(values.transpose(0, 3, 1, 2), mask, values.shape[1]), params, LAYOUT)
+    return out.transpose(0, 2, 3, 1), out_mask
+
+
+ALL_ON = [Shift(1.0, 0.05), Mirror(1.0), FrameDropout(1.0, 0.3), Scaling(1.0, 0.5, 1.5), Rotation(1.0, 30.0),
+          Resample(1.0), Affine(1.0, max_aspect=1.2), FrameMask(1.0), Cutout(1.0)]
+
+
+def test_selection_layout_is_the_mirror_permutation_and_the_shoulders():
+    np.testing.assert_array_equal(LAYOUT.mirror_permutation, mirror_permutation())
+    assert list(POSE_POINTS[SHOULDERS - selected_positions("pose")[0]]) == [11, 12]
+
+
+def test_every_named_augmentation_is_tested():
+    assert {augmentation.name for augmentation in ALL_ON} == set(AUGMENTATIONS)
+
+
+@pytest.mark.parametrize("fill", [np.nan, 0.0])
+@pytest.mark.parametrize("augmentation", ALL_ON, ids=lambda a: a.name)
+def test_shapes_inputs_kept_missing_stay_missing_padding_stays_padding(augmentation, fill):
+    values, mask = make_batch(fill=fill)
+    before, mask_before = values.copy(), mask.copy()
+    out, out_mask = run(augmentation, values, mask)
+    frames = 18 if augmentation.name == "resample" else 12  # resample may lengthen to ceil(12 × max_rate 1.5)
+    assert out.shape == (4, frames, *values.shape[2:]) and out.dtype == values.dtype
+    assert out_mask.shape == (4, frames) and out_mask.dtype == bool
     np.testing.assert_array_equal(values, before)
-    assert not np.shares_memory(out, values)
+    np.testing.assert_array_equal(mask, mask_before)
+    assert not np.allclose(out[:, :12], values, equal_nan=True)  # it did something
+    padded = ~out_mask
+    assert np.isnan(out[padded]).all() if np.isnan(fill) else (out[padded] == 0).all()
+    assert not out_mask[2].any()  # the empty sequence stays empty
+    if augmentation.name not in ("resample", "frame_dropout", "frame_mask", "cutout"):
+        np.testing.assert_array_equal(out_mask, mask)
+        np.testing.assert_array_equal(missing(out), missing(values)[:, :, LAYOUT.mirror_permutation]
+                                      if augmentation.name == "mirror" else missing(values))
+    if augmentation.name in ("frame_mask", "cutout"):
+        np.testing.assert_array_equal(out_mask, mask)
+        assert (missing(out) >= missing(values)).all()  # only removes points
 
 
-@pytest.mark.parametrize("method", ["shift", "scaling", "rotation"])
-def test_missing_points_stay_missing(method):
-    values = make_sequence()
-    out = apply(method, values)
-    np.testing.assert_array_equal(np.isnan(out), np.isnan(values))
-    assert not np.allclose(out, values, equal_nan=True)  # it did something
+@pytest.mark.parametrize("augmentation", ALL_ON, ids=lambda a: a.name)
+def test_torch_equals_numpy(augmentation):
+    values, mask = make_batch()
+    out, out_mask = run(augmentation, values, mask, max_frames=16)
+    tensor, tensor_mask = run(augmentation, torch.from_numpy(values), torch.from_numpy(mask), max_frames=16)
+    np.testing.assert_array_equal(tensor_mask.numpy(), out_mask)
+    np.testing.assert_allclose(tensor.numpy(), out, atol=1e-5, equal_nan=True)
 
 
-def test_shift_moves_every_point_by_one_offset_in_x_y_only():
-    values = make_sequence()
-    delta = apply("shift", values) - values  # (T, L, C)
-    observed = ~np.isnan(delta[..., 0])
-    offset = delta[observed][0]
-    np.testing.assert_allclose(delta[observed][:, :2], np.broadcast_to(offset[:2], (observed.sum(), 2)), atol=1e-6)
-    assert np.all(np.abs(offset[:2]) <= 0.05)
-    np.testing.assert_array_equal(delta[observed][:, 2], 0)
+def test_whole_recipe_torch_equals_numpy_and_is_deterministic():
+    values, mask = make_batch()
+    augmenter = BatchAugmenter([Resample(0.8), Mirror(0.5), Affine(0.75), FrameMask(0.5), Cutout(0.5)], LAYOUT,
+                               seed=7, max_frames=10)
+    first, first_mask = augmenter(values, mask, 0, 0)
+    again, again_mask = augmenter(values, mask, 0, 0)
+    tensor, tensor_mask = augmenter(torch.from_numpy(values), torch.from_numpy(mask), 0, 0)
+    other, _ = augmenter(values, mask, 1, 0)  # another epoch: other draws
+    np.testing.assert_array_equal(again, first)
+    np.testing.assert_array_equal(again_mask, first_mask)
+    np.testing.assert_array_equal(tensor_mask.numpy(), first_mask)
+    np.testing.assert_allclose(tensor.numpy(), first, atol=1e-5, equal_nan=True)
+    assert not np.allclose(other[:, :5], first[:, :5], equal_nan=True)
+    assert first.shape[1] == 10
 
 
-def test_mirror_turns_a_left_hand_into_a_right_hand():
-    values = np.full((4, N_SELECTED, 3), np.nan, dtype=np.float32)
-    values[:, LEFT] = np.random.default_rng(0).uniform(0.1, 0.4, (4, len(LEFT), 3))
-    out = apply("mirror", values)
-    assert np.isnan(out[:, LEFT]).all()
-    present = ~np.isnan(out).any(axis=(0, 2))
-    np.testing.assert_array_equal(np.flatnonzero(present), RIGHT)
-    np.testing.assert_allclose(out[:, RIGHT, 0], 1 - values[:, LEFT, 0])
-    np.testing.assert_array_equal(out[:, RIGHT, 1:], values[:, LEFT, 1:])
+@pytest.mark.parametrize("framework", ["numpy", "torch"])
+def test_float16_in_float16_out_computed_in_float32(framework):
+    values, mask = make_batch()
+    recipe = [Resample(1.0), Mirror(0.5), Affine(1.0), FrameMask(0.5), Cutout(0.5), FrameDropout(1.0, 0.2)]
+    augmenter = BatchAugmenter(recipe, LAYOUT, seed=2, max_frames=14)
+    half = values.astype(np.float16)
+    reference, reference_mask = augmenter(half.astype(np.float32), mask, 0, 0)
+    if framework == "torch":
+        out, out_mask = augmenter(torch.from_numpy(half), torch.from_numpy(mask), 0, 0)
+        assert out.dtype == torch.float16
+        out, out_mask = out.numpy(), out_mask.numpy()
+    else:
+        out, out_mask = augmenter(half, mask, 0, 0)
+    assert out.dtype == np.float16
+    np.testing.assert_array_equal(out_mask, reference_mask)
+    np.testing.assert_allclose(out.astype(np.float32), reference, rtol=1e-3, atol=1e-3, equal_nan=True)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, None])
+def test_chunks_on_the_cpu_do_not_change_the_result(chunk):
+    values, mask = make_batch()
+    recipe = [Resample(0.8), Mirror(0.5), Affine(0.75), FrameMask(0.5), Cutout(0.5), FrameDropout(0.5, 0.2)]
+    whole = BatchAugmenter(recipe, LAYOUT, seed=5, max_frames=14, chunk=None)(values, mask, 0, 0)
+    chunked = BatchAugmenter(recipe, LAYOUT, seed=5, max_frames=14, chunk=chunk)(values, mask, 0, 0)
+    np.testing.assert_array_equal(chunked[0], whole[0])
+    np.testing.assert_array_equal(chunked[1], whole[1])
+
+
+@pytest.mark.parametrize("augmentation", ALL_ON, ids=lambda a: a.name)
+def test_probability_zero_is_identity(augmentation):
+    values, mask = make_batch()
+    off = type(augmentation)(**{**augmentation.__dict__, "probability": 0.0})
+    out, out_mask = run(off, values, mask)
+    np.testing.assert_array_equal(out, values)
+    np.testing.assert_array_equal(out_mask, mask)
+
+
+@pytest.mark.parametrize("augmentation", [Shift(0.5, 0.05), Affine(0.5), Mirror(0.5), Cutout(0.5, low=0.2, high=0.4)],
+                         ids=lambda a: a.name)
+def test_probability_applies_per_sequence_and_the_others_stay_exactly(augmentation):
+    values, mask = make_batch()
+    real = mask.any(1)  # sequences with frames
+    values, mask = np.repeat(values[real], 25, axis=0), np.repeat(mask[real], 25, axis=0)
+    out, _ = run(augmentation, values, mask)
+    same = np.array([np.array_equal(out[row], values[row], equal_nan=True) for row in range(len(values))])
+    assert 0.3 < 1 - same.mean() < 0.7
+
+
+def test_shift_scaling_and_mirror_move_points_as_defined():
+    values, mask = make_batch()
+    one, one_mask = values[:1], mask[:1]
+    centre = one[0][:, SHOULDERS].mean(axis=1).mean(axis=0)  # sequence 0: shoulders observed everywhere
+    shifted = np.concatenate([one[..., :2] + [0.03, -0.02], one[..., 2:]], -1)
+    mirrored = one[:, :, mirror_permutation()].copy()
+    mirrored[..., 0] = 1.0 - mirrored[..., 0]
+    cases = [(Shift(1.0), {"offset": np.array([[0.03, -0.02]])}, shifted),
+             (Scaling(1.0), {"factor": np.array([1.25])}, centre + 1.25 * (one - centre)),
+             (Mirror(1.0, 0.5), {}, mirrored)]
+    for augmentation, drawn, expected in cases:
+        out, out_mask = apply_drawn(augmentation, one, one_mask, {"applied": np.ones(1, bool), **drawn})
+        np.testing.assert_allclose(out, expected, atol=1e-6, equal_nan=True, err_msg=augmentation.name)
+        np.testing.assert_array_equal(out_mask, one_mask)
 
 
 @pytest.mark.parametrize("normalization", ["none", "minmax", "standardize"])
-def test_mirroring_a_normalised_sequence_is_normalising_the_mirrored_one(normalization):
-    values = make_sequence()
-    mirrored = augment_sequence(normalize(values, normalization), make_config(["mirror"]), 1.0,
-                                np.random.default_rng(0), normalization)
-    expected = normalize(apply("mirror", values), normalization)
-    np.testing.assert_allclose(mirrored, expected, atol=1e-5)
+def test_mirroring_a_normalised_batch_is_normalising_the_mirrored_one(normalization):
+    values, mask = make_batch(fill=np.nan)
+    config = load_params(PARAMS_YAML).augment
+    mirror = training_augmenter(dataclasses.replace(config, methods=["mirror"]), 1.0, SEED_GROUPS, normalization, 0)
+    normalised = np.stack([normalize(sequence, normalization) for sequence in values])
+    mirrored, _ = mirror(normalised, mask, 0, 0)
+    flipped = values[:, :, mirror_permutation()].copy()
+    flipped[..., 0] = 1.0 - flipped[..., 0]
+    expected = np.stack([normalize(sequence, normalization) for sequence in flipped])
+    np.testing.assert_allclose(mirrored, expected, atol=1e-5, equal_nan=True)
 
 
-def test_mirror_twice_is_identity():
-    values = make_sequence()
-    np.testing.assert_allclose(apply("mirror", apply("mirror", values)), values, atol=1e-6)
+def test_rotation_by_a_known_angle_moves_a_point_where_expected():
+    values, mask = make_batch()
+    centre = values[0][:, SHOULDERS].mean(axis=1).mean(axis=0)  # sequence 0: shoulders observed everywhere
+    rotated, _ = run(Affine(1.0, min_scale=1, max_scale=1, max_shear=0, max_angle=0, max_shift=0), values, mask)
+    np.testing.assert_allclose(rotated[0], values[0], atol=1e-6, equal_nan=True)  # identity affine
+    params = {"applied": np.ones(4, bool), "matrix": Rotation(1.0, 90.0).draw(FixedAngle(90.0), 4, 12)["matrix"]}
+    out, _ = apply_drawn(Rotation(1.0, 90.0), values, mask, params)
+    point, moved = values[0, 4, 30], out[0, 4, 30]
+    # 90 degrees: (dx, dy) -> (-dy, dx) about the centre; z untouched
+    np.testing.assert_allclose(moved[:2] - centre[:2], [-(point[1] - centre[1]), point[0] - centre[0]], atol=1e-5)
+    assert moved[2] == point[2]
 
 
-def test_mirror_moves_missing_points_with_their_landmark():
-    values = make_sequence()
-    out = apply("mirror", values)
-    assert np.isnan(out[:3, RIGHT]).all() and not np.isnan(out[:3, LEFT]).any()
+class FixedAngle:
+    """A stand-in Generator whose uniform draws are all `value`."""
+
+    def __init__(self, value: float):
+        self.value = value
+
+    def uniform(self, low, high, size):
+        return np.full(size, self.value)
 
 
-@pytest.mark.parametrize("method", ["scaling", "rotation"])
-def test_scaling_and_rotation_keep_the_body_centre(method):
-    values = make_sequence()
-    out = apply(method, values)
-    np.testing.assert_allclose(body_centre(out), body_centre(values), atol=1e-5)
+def test_mirror_twice_is_identity_and_swaps_hands():
+    values, mask = make_batch()
+    once, _ = run(Mirror(1.0, 0.5), values, mask)
+    twice, twice_mask = run(Mirror(1.0, 0.5), once, mask)
+    np.testing.assert_allclose(twice, values, atol=1e-6, equal_nan=True)
+    np.testing.assert_array_equal(twice_mask, mask)
+    right = selected_positions("right_hand")
+    np.testing.assert_allclose(once[0, 5, right, 0], 1 - values[0, 5, LEFT, 0], atol=1e-6)
+    assert np.isnan(once[0, :3, right]).all()  # the missing left hand is now the missing right hand
 
 
-def test_rotation_keeps_distances_to_the_centre_and_z():
-    values = make_sequence()
-    out = apply("rotation", values)
-    centre = body_centre(values)[:2]
-    np.testing.assert_allclose(
-        np.linalg.norm(out[..., :2] - centre, axis=-1), np.linalg.norm(values[..., :2] - centre, axis=-1), atol=1e-5
-    )
-    np.testing.assert_array_equal(out[..., 2], values[..., 2])
+def test_affine_about_the_centre_keeps_the_centre():
+    values, mask = make_batch(coordinates=2)
+    out, _ = run(Affine(1.0, max_aspect=1.5, max_shift=0.0), values, mask)
+    for row in (0, 1, 3):
+        frames = mask[row] & ~np.isnan(values[row][:, SHOULDERS]).any(axis=(1, 2))
+        before = values[row][frames][:, SHOULDERS].mean(axis=(0, 1))
+        after = out[row][frames][:, SHOULDERS].mean(axis=(0, 1))
+        np.testing.assert_allclose(after, before, atol=1e-5)
 
 
-def test_rotate_about_a_known_angle():
-    point = np.array([[[1.5, 1.0, 0.3]]], dtype=np.float32)  # (T=1, L=1, C=3), one unit right of the centre
-    rotated = rotate_about(point, 90.0, np.array([0.5, 1.0, 0.0]))
-    np.testing.assert_allclose(rotated[0, 0], [0.5, 2.0, 0.3], atol=1e-6)  # y is down: 90 degrees is clockwise
+def test_frame_mask_hides_a_run_of_real_frames_and_keeps_at_least_one():
+    values, mask = make_batch()
+    out, out_mask = run(FrameMask(1.0, min_fraction=0.2, max_fraction=0.4), values, mask)
+    np.testing.assert_array_equal(out_mask, mask)
+    for row, length in enumerate(LENGTHS):
+        hidden = np.isnan(out[row]).all(axis=(1, 2)) & ~np.isnan(values[row]).all(axis=(1, 2))
+        count = hidden.sum()
+        assert not hidden[length:].any()  # only real frames
+        if length:
+            assert 0.2 * length - 1 < count <= 0.4 * length and count < length
+            frames = np.flatnonzero(hidden)
+            assert len(frames) == 0 or (np.diff(frames) == 1).all()  # one run
+            kept = ~hidden[:length]
+            np.testing.assert_array_equal(out[row, :length][kept], values[row, :length][kept])
+    edge, _ = run(FrameMask(1.0, min_fraction=0.99, max_fraction=0.99), values, mask)
+    assert (~np.isnan(edge[1, :7]).all(axis=(1, 2))).sum() >= 1
 
 
-def test_rotation_uses_an_angle_within_max_angle():
-    values = make_sequence()
-    degrees = np.random.default_rng(1).uniform(-30.0, 30.0)  # the draw `rotation` makes with the same seed
-    expected = rotate_about(values, degrees, body_centre(values))
-    np.testing.assert_allclose(apply("rotation", values, seed=1), expected, atol=1e-6)
+def test_cutout_only_removes_points_inside_the_box():
+    values, mask = make_batch(coordinates=2)
+    cutout = Cutout(1.0, min_size=0.3, max_size=0.3, low=0.3, high=0.3)  # the box (0.3, 0.6)²
+    out, _ = run(cutout, values, mask)
+    inside = ((values[..., 0] > 0.3) & (values[..., 0] < 0.6) & (values[..., 1] > 0.3)
+              & (values[..., 1] < 0.6))
+    removed = np.isnan(out).any(-1) & ~np.isnan(values).any(-1)
+    assert removed.any()
+    np.testing.assert_array_equal(removed, inside & mask[:, :, None])
+    np.testing.assert_array_equal(out[~removed], values[~removed])
 
 
-def test_scaling_changes_distances_by_one_factor():
-    values = make_sequence()
-    centre = body_centre(values)
-    ratio = np.linalg.norm(apply("scaling", values) - centre, axis=-1) / np.linalg.norm(values - centre, axis=-1)
-    ratio = ratio[~np.isnan(ratio)]
-    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-4)
-    assert 0.5 <= ratio[0] <= 1.5
+def test_resample_keeps_first_and_last_real_frame_and_updates_the_mask():
+    values, mask = make_batch()
+    for rate in (0.5, 0.8, 1.3):
+        out, out_mask = run(Resample(1.0, min_rate=rate, max_rate=rate), values, mask, max_frames=20)
+        frames = max(12, int(np.ceil(12 * rate)))
+        assert out.shape == (4, frames) + values.shape[2:]
+        for row, length in enumerate(LENGTHS):
+            new_length = max(int(np.floor(np.float32(rate) * length)), 1) if length else 0
+            np.testing.assert_array_equal(out_mask[row], np.arange(frames) < new_length)
+            if length:
+                np.testing.assert_array_equal(out[row, 0], values[row, 0])
+                np.testing.assert_array_equal(out[row, new_length - 1], values[row, length - 1])
+            assert np.isnan(out[row, new_length:]).all()
 
 
-def test_body_centre_is_the_mean_shoulder_midpoint_or_the_mean_of_observed_points():
-    values = make_sequence()
-    shoulders = selected_positions("pose")[:2]
-    values[0, shoulders[0]] = np.nan  # frame 0 has one shoulder only: it does not count
-    expected = values[1:, shoulders].mean(axis=1).mean(axis=0)
-    np.testing.assert_allclose(body_centre(values), expected, rtol=1e-6)
-    values[:, shoulders] = np.nan
-    np.testing.assert_allclose(body_centre(values), np.nanmean(values.reshape(-1, 3), axis=0), rtol=1e-5)
+def test_resample_crops_to_max_frames_at_a_random_offset():
+    values, mask = make_batch()
+    out, out_mask = run(Resample(1.0, min_rate=1.5, max_rate=1.5), values, mask, max_frames=10)
+    assert out.shape[1] == 10 and out_mask[0].all()  # 18 frames cropped to 10
+    # a crop of the resampled sequence (18 frames over 12): some frame of the crop is an original frame
+    resampled, _ = run(Resample(1.0, min_rate=1.5, max_rate=1.5), values, mask, max_frames=18)
+    starts = [start for start in range(9) if np.allclose(resampled[0, start:start + 10], out[0], equal_nan=True)]
+    assert starts
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_nothing_observed_stays_nothing_observed(method):
-    values = np.full((5, N_SELECTED, 2), np.nan, dtype=np.float32)
-    out = apply(method, values)
-    assert out.shape == values.shape and np.isnan(out).all()
-
-
-def test_frame_dropout_keeps_length_and_at_least_one_frame():
-    values = make_sequence(frames=12)
-    assert apply("frame_dropout", values, make_config(rate=0.5)).shape == values.shape
-    everything_dropped = apply("frame_dropout", values, make_config(rate=1.0))
-    assert any(np.array_equal(everything_dropped[0], frame, equal_nan=True) for frame in values)
-    for frame in everything_dropped:
-        np.testing.assert_array_equal(frame, everything_dropped[0])
-
-
-def test_frame_dropout_keeps_a_landmark_missing_everywhere_missing():
-    values = make_sequence(frames=12)
-    values[:, RIGHT] = np.nan
-    out = apply("frame_dropout", values, make_config(rate=0.5))
-    assert np.isnan(out[:, RIGHT]).all()
-    assert not np.isnan(out[:, selected_positions("pose")]).any()
-
-
-def test_probability_zero_returns_the_input_unchanged():
-    values = make_sequence()
-    out = augment_sequence(values, make_config(), 0.0, np.random.default_rng(0))
+def test_resample_rate_one_is_identity():
+    values, mask = make_batch()
+    out, out_mask = run(Resample(1.0, min_rate=1.0, max_rate=1.0), values, mask)
     np.testing.assert_array_equal(out, values)
-    assert out is not values
+    np.testing.assert_array_equal(out_mask, mask)
 
 
-def test_probability_one_applies_every_method_in_order(monkeypatch):
-    calls = []
-    for method in METHODS:
-        def record(values, config, rng, method=method):
-            calls.append((method, config))
-            return values + 1
-        monkeypatch.setitem(AUGMENTATIONS, method, record)
-    config = make_config()
-    values = make_sequence()
-    out = augment_sequence(values, config, 1.0, np.random.default_rng(0))
-    assert [method for method, _ in calls] == METHODS
-    assert dict(calls)["shift"] is config.shift and dict(calls)["mirror"] == 0.5  # the axis of image coordinates
-    np.testing.assert_allclose(out, values + len(METHODS))
+def test_frame_dropout_resamples_kept_frames_back_to_the_length():
+    values, mask = make_batch()
+    out, out_mask = run(FrameDropout(1.0, rate=0.5), values, mask)
+    np.testing.assert_array_equal(out_mask, mask)  # real frames packed at the start: lengths unchanged
+    for row, length in enumerate(LENGTHS[:2]):
+        np.testing.assert_array_equal(np.isnan(out[row, length:]).all(axis=(1, 2)), True)
+    everything, every_mask = run(FrameDropout(1.0, rate=1.0), values, mask)  # at least one frame is kept
+    np.testing.assert_array_equal(every_mask, mask)
+    for row, length in enumerate(LENGTHS):
+        if length:  # one frame kept, repeated over the length
+            np.testing.assert_array_equal(everything[row, :length], np.broadcast_to(everything[row, :1],
+                                                                                    everything[row, :length].shape))
 
 
-def test_same_seed_same_result():
-    values = make_sequence()
-    first = augment_sequence(values, make_config(), 0.7, np.random.default_rng(3))
-    second = augment_sequence(values, make_config(), 0.7, np.random.default_rng(3))
-    np.testing.assert_array_equal(first, second)
-    assert first.shape == values.shape and first.dtype == np.float32
+def test_output_frames_reach_what_resample_can_up_to_max_frames():
+    values, mask = make_batch()
+    kept, kept_mask = BatchAugmenter([Shift(0.0)], LAYOUT, 0, max_frames=15)(values, mask, 0, 0)
+    np.testing.assert_array_equal(kept, values)  # no resample: the input's frames
+    np.testing.assert_array_equal(kept_mask, mask)
+    assert BatchAugmenter([Resample(0.5, max_rate=1.5)], LAYOUT, 0).output_frames(12) == 18
+    assert BatchAugmenter([Resample(0.5, max_rate=1.5)], LAYOUT, 0, max_frames=15).output_frames(12) == 15
+    assert BatchAugmenter([Resample(0.0, max_rate=1.5)], LAYOUT, 0, max_frames=15).output_frames(12) == 12
+    cropped, cropped_mask = BatchAugmenter([Shift(0.0)], LAYOUT, 0, max_frames=5)(values, mask, 0, 0)
+    np.testing.assert_array_equal(cropped, values[:, :5])
+    np.testing.assert_array_equal(cropped_mask, mask[:, :5])
 
 
-def test_unknown_method_is_named():
+def test_training_augmenter_follows_params_each_section_with_its_own_probability_or_the_default():
+    config = load_params(PARAMS_YAML).augment
+    config = dataclasses.replace(config, methods=["resample", "mirror", "affine"],
+                                 affine=AffineConfig(max_angle=20.0, probability=None))
+    augmenter = training_augmenter(config, 0.25, SEED_GROUPS, "standardize", seed=0, max_frames=32)
+    assert [a.name for a in augmenter.augmentations] == ["resample", "mirror", "affine"]
+    assert [a.probability for a in augmenter.augmentations] == [config.resample.probability, 0.25, 0.25]
+    assert augmenter.augmentations[2].max_angle == 20.0
+    assert augmenter.augmentations[1].axis == 0.0  # standardised inputs are mirrored about 0
+    with pytest.raises(AslError, match="mirror permutation"):
+        values, mask = make_batch()
+        run(Mirror(1.0), values, mask, layout=Layout())
+
+
+def test_unknown_method_is_named_with_the_valid_ones():
     with pytest.raises(AslError, match="shfit") as error:
         check_methods(["shift", "shfit"])
-    assert "frame_dropout" in str(error.value)
-    with pytest.raises(AslError, match="shfit"):
-        augment_sequence(make_sequence(), make_config(["shfit"]), 1.0, np.random.default_rng(0))
+    assert "frame_dropout" in str(error.value) and "cutout" in str(error.value)
 
 
 @pytest.mark.parametrize("method, setting", [("normalize", "minmax"), ("standardize", "standardize")])
@@ -228,4 +366,19 @@ def test_normalisation_is_no_longer_an_augmentation(method, setting):
 
 
 def test_params_yaml_methods_are_known():
-    check_methods(load_params(Path(__file__).parents[2] / "params.yaml").augment.methods)
+    check_methods(load_params(PARAMS_YAML).augment.methods)
+
+
+def test_layout_of_the_first_place_groups_mirrors_eyes_nose_and_hands_and_centres_on_the_points():
+    groups = ("lips", "left_hand", "right_hand", "nose", "eyes")
+    layout = layout_of(groups)
+    permutation = layout.mirror_permutation
+    np.testing.assert_array_equal(permutation[permutation], np.arange(118))
+    assert len(layout.centre_points) == 0  # no pose: the centre is the mean of the observed points
+    values = np.random.default_rng(0).uniform(0.2, 0.8, (2, 6, 118, 2)).astype(np.float32)
+    mask = np.ones((2, 6), bool)
+    mirrored, _ = BatchAugmenter([Mirror(1.0)], layout, 0)(values, mask, 0, 0)
+    twice, _ = BatchAugmenter([Mirror(1.0)], layout, 0)(mirrored, mask, 0, 0)
+    np.testing.assert_allclose(twice, values, atol=1e-6)
+    np.testing.assert_allclose(mirrored[:, :, 40:61], values[:, :, 61:82][..., [0, 1]] * [-1, 1] + [1, 0],
+                               atol=1e-6)  # the left hand is the flipped right hand

@@ -1,4 +1,8 @@
-"""The tf.data pipeline serves exactly the PyTorch dataset's items: one set of augmentation semantics."""
+"""The tf.data pipeline serves the PyTorch dataset's items, and augments its batches with the same augmenter:
+one set of augmentation semantics for both frameworks."""
+
+import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -6,14 +10,16 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 torch = pytest.importorskip("torch")
 
-from asl.data.dataset import LandmarkDataset  # noqa: E402
+from asl.data.augment import training_augmenter  # noqa: E402
+from asl.data.dataset import LandmarkDataset, pad_collate  # noqa: E402
 from asl.data.tf_data import LandmarkBatches  # noqa: E402
-from asl.params import (AugmentConfig, FrameDropoutConfig, RotationConfig, ScalingConfig,  # noqa: E402
-                        ShiftConfig)
+from asl.landmarks import SEED_GROUPS  # noqa: E402
+from asl.params import load_params  # noqa: E402
 
-AUGMENT = AugmentConfig(probability=0.7, methods=["shift", "mirror", "frame_dropout", "scaling", "rotation"],
-                        shift=ShiftConfig(0.05), frame_dropout=FrameDropoutConfig(0.3),
-                        scaling=ScalingConfig(0.8, 1.2), rotation=RotationConfig(15.0))
+CONFIG = load_params(Path(__file__).parents[2] / "params.yaml").augment
+AUGMENTER = training_augmenter(dataclasses.replace(CONFIG, methods=["shift", "mirror", "frame_dropout", "scaling",
+                                                                    "rotation", "resample", "affine", "cutout"]),
+                               0.7, SEED_GROUPS, "none", seed=5, max_frames=8)
 
 
 def data(count: int = 11):
@@ -24,32 +30,28 @@ def data(count: int = 11):
     return values, rng.integers(0, 5, size=count)
 
 
-def test_tf_batches_equal_the_torch_items_for_the_same_seed_epoch_and_rows():
+def test_tf_batches_equal_the_torch_batches_augmented_on_the_device_for_the_same_seed_epoch_and_rows():
     values, labels = data()
     rows = np.array([9, 2, 4, 7, 0, 5, 1])
-    batches = LandmarkBatches(values, labels, rows, batch_size=3, augment=AUGMENT, seed=5, shuffle=False)
-    dataset = LandmarkDataset(values, labels, rows, AUGMENT, seed=5)
+    batches = LandmarkBatches(values, labels, rows, batch_size=3, seed=5, shuffle=False)
+    loader = torch.utils.data.DataLoader(LandmarkDataset(values, labels, rows), batch_size=3, collate_fn=pad_collate)
     for epoch in (0, 3):
-        dataset.epoch = epoch
-        served = list(batches.epoch(epoch))
-        assert len(served) == len(batches) == 3
-        x = np.concatenate([v.numpy() for (v, _), _ in served])
-        mask = np.concatenate([m.numpy() for (_, m), _ in served])
-        y = np.concatenate([label.numpy() for _, label in served])
-        for item in range(len(rows)):
-            x_torch, mask_torch, y_torch = dataset[item]
-            np.testing.assert_array_equal(x[item], x_torch.numpy())
-            np.testing.assert_array_equal(mask[item], mask_torch.numpy())
-            assert y[item] == y_torch == labels[rows[item]]
+        served = list(batches.epoch(epoch, AUGMENTER))
+        assert len(served) == len(batches) == len(loader) == 3
+        for index, (((x, mask), y), (x_torch, mask_torch, y_torch)) in enumerate(zip(served, loader)):
+            x_torch, mask_torch = AUGMENTER(x_torch, mask_torch, epoch, index)
+            np.testing.assert_allclose(x.numpy(), x_torch.numpy(), atol=1e-6)
+            np.testing.assert_array_equal(mask.numpy(), mask_torch.numpy())
+            np.testing.assert_array_equal(y.numpy(), y_torch.numpy())
 
 
 def test_augmentations_change_every_epoch_and_shuffling_follows_the_seed():
     values, labels = data()
     rows = np.arange(len(values))
-    batches = LandmarkBatches(values, labels, rows, batch_size=4, augment=AUGMENT, seed=1)
-    first = [(v.numpy(), y.numpy()) for (v, _), y in batches.epoch(0)]
-    second = [(v.numpy(), y.numpy()) for (v, _), y in batches.epoch(1)]
-    again = [(v.numpy(), y.numpy()) for (v, _), y in batches.epoch(0)]
+    batches = LandmarkBatches(values, labels, rows, batch_size=4, seed=1)
+    first = [(v.numpy(), y.numpy()) for (v, _), y in batches.epoch(0, AUGMENTER)]
+    second = [(v.numpy(), y.numpy()) for (v, _), y in batches.epoch(1, AUGMENTER)]
+    again = [(v.numpy(), y.numpy()) for (v, _), y in batches.epoch(0, AUGMENTER)]
     assert len(batches) == 3 and len(first) == 3
     assert not np.array_equal(batches.epoch_order(0), batches.epoch_order(1))  # reshuffled per epoch
     assert sorted(batches.epoch_order(1)) == list(rows)
@@ -62,4 +64,4 @@ def test_augmentations_change_every_epoch_and_shuffling_follows_the_seed():
         np.testing.assert_array_equal(la, lb)
     without = LandmarkBatches(values, labels, rows, batch_size=4, shuffle=False)
     (x, mask), _ = next(iter(without.epoch(0)))
-    np.testing.assert_array_equal(x.numpy(), np.nan_to_num(values[:4]))  # no augment config: the data as is
+    np.testing.assert_array_equal(x.numpy(), np.nan_to_num(values[:4]))  # no augmenter: the data as is

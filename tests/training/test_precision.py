@@ -66,7 +66,7 @@ def test_epoch_metrics_read_once_equal_the_per_step_computation(monkeypatch):
     torch.manual_seed(0)
     model = torch_trainer.build_model(params, torch_trainer.InputShape(*data.values.shape[1:]), 3)
     optimizer, _ = model.configure_optimizers()
-    dataset = torch_trainer.LandmarkDataset(data.values, data.labels, data.train_rows, params.augment, 0)
+    dataset = torch_trainer.LandmarkDataset(data.values, data.labels, data.train_rows)
     loader = torch.utils.data.DataLoader(dataset, batch_size=8, shuffle=True,
                                          generator=torch.Generator().manual_seed(0))
     per_step = {"labels": [], "probabilities": []}
