@@ -113,8 +113,8 @@ class EarlyStopConfig:
 @dataclass(frozen=True)
 class AwpConfig:
     """Adversarial weight perturbation (the GISLR 1st place): from `start_epoch`, each step takes its gradient at
-    weights perturbed by `strength` along their gradient (relative to the weights' size), then steps from the
-    unperturbed weights. strength 0: off."""
+    weights moved by `strength` * g / ||g|| per weight tensor (g its gradient; as the 1st place's tf_utils AWP, not
+    scaled by the weights' size), then steps from the unperturbed weights. strength 0: off."""
 
     strength: float = 0.0
     start_epoch: int = 0
