@@ -118,7 +118,7 @@ class EfficientChannelAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         pooled = masked_mean(x, mask).unsqueeze(1)  # (B, 1, D)
-        return x * torch.sigmoid(self.conv(pooled.to(self.conv.weight.dtype))).to(x.dtype)  # (B, 1, D) broadcast
+        return x * torch.sigmoid(self.conv(pooled)).to(x.dtype)  # (B, 1, D): one weight per channel
 
 
 class Conv1DBlock(nn.Module):
@@ -136,7 +136,8 @@ class Conv1DBlock(nn.Module):
         self.drop_path = DropPath(drop_path)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        h = F.silu(self.expand(x)) * mask.unsqueeze(-1).to(x.dtype)  # masked frames read as zeros by the conv
+        h = F.silu(self.expand(x))
+        h = h * mask.unsqueeze(-1).to(h.dtype)  # masked frames are read as zeros by the convolution
         h = F.pad(h.transpose(1, 2), (self.depthwise.kernel_size[0] - 1, 0))  # (B, W, K-1 + T): causal
         h = self.depthwise(h).transpose(1, 2)  # (B, T, W)
         h = self.attention(self.norm(h, mask), mask)
