@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from asl.check import params_problems
 from asl.data.inputs import InputPipeline, StoreInputs
 from asl.data.preprocess import open_store, preprocess_dataset
 from asl.errors import AslError
@@ -144,6 +145,15 @@ def test_late_dropout_is_off_before_its_start_epoch_and_on_from_it():
 def test_landmarks_without_lips_are_refused():
     with pytest.raises(AslError, match=r"models\.Conv1DTransformer\.landmarks must include lips"):
         build(landmarks=["left_hand", "right_hand"])
+
+
+def test_its_params_entry_passes_the_check_and_rates_are_checked():
+    params = dataclasses.replace(load_params(REPO / "params.yaml"), model="Conv1DTransformer")
+    assert params_problems(params) == []  # late_dropout_start is an epoch, not a rate
+    entry = {**params.models["Conv1DTransformer"], "drop_path": 1.5, "late_dropout": -0.1}
+    assert params_problems(dataclasses.replace(params, models={"Conv1DTransformer": entry})) == [
+        "models.Conv1DTransformer.drop_path must be a probability in [0, 1], got 1.5",
+        "models.Conv1DTransformer.late_dropout must be a probability in [0, 1], got -0.1"]
 
 
 def test_trains_two_epochs_on_real_competition_files(gislr_sample, tmp_path):
