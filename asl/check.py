@@ -22,7 +22,8 @@ def params_problems(params: Params, raw_dir: Path | None = None) -> list[str]:
             check()
         except AslError as error:
             problems.append(str(error))
-    problems += range_problems(params) + split_problems(params.split) + resume_problems(params) + speed_problems(params)
+    problems += (range_problems(params) + split_problems(params.split) + resume_problems(params)
+                 + speed_problems(params) + awp_problems(params))
     return problems + (participant_problems(params.split, raw_dir) if raw_dir is not None else [])
 
 
@@ -59,6 +60,17 @@ def speed_problems(params: Params) -> list[str]:
         problems.append(f"train.precision: {train.precision} works with the PyTorch trainers only, not "
                         f"{params.framework}; set train.precision: 32")
     return problems
+
+
+def awp_problems(params: Params) -> list[str]:
+    """`train.awp` with the PyTorch Lightning engine, whose automatic optimisation takes one gradient per step (AWP
+    needs two: the native trainer's `BaseModel.training_step`)."""
+    from asl.training.run import uses_lightning
+
+    if params.train.awp.strength == 0 or params.framework != "pytorch" or not uses_lightning(params):
+        return []
+    return [f"train.awp.strength: {params.train.awp.strength} works with the native PyTorch trainer only, not PyTorch "
+            f"Lightning ({params.model}); set train.awp.strength: 0 or train.engine: native"]
 
 
 def participant_problems(split: SplitConfig, raw_dir: Path) -> list[str]:

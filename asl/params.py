@@ -163,8 +163,8 @@ class EarlyStopConfig:
 @dataclass(frozen=True)
 class AwpConfig:
     """Adversarial weight perturbation (the GISLR 1st place): from `start_epoch`, each step takes its gradient at
-    weights perturbed by `strength` along their gradient (relative to the weights' size), then steps from the
-    unperturbed weights. strength 0: off."""
+    weights moved by `strength` * g / ||g|| per weight tensor (g its gradient; as the 1st place's tf_utils AWP, not
+    scaled by the weights' size), then steps from the unperturbed weights. strength 0: off."""
 
     strength: float = 0.0
     start_epoch: int = 0
@@ -369,7 +369,7 @@ def range_problems(params: Params) -> list[str]:
 
     Types and choices are checked by `load_params`; this checks what a type cannot say: counts, probabilities,
     rates and settings that contradict each other. The selected model's entry is checked by key name: every
-    `learning_rate` must be > 0, every `*dropout*` or `drop_rate` a probability, every `weight_decay` >= 0.
+    `learning_rate` must be > 0, every dropout rate (`is_rate`) a probability, every `weight_decay` >= 0.
     """
     train, augment, schedules = params.train, params.augment, params.callbacks
     at_least = {
@@ -458,6 +458,12 @@ def landmark_problems(config: PreprocessConfig) -> list[str]:
     return problems
 
 
+def is_rate(name: str) -> bool:
+    """A model key that holds a dropout rate: `*dropout*` (not an epoch such as late_dropout_start), drop_rate,
+    drop_path."""
+    return ("dropout" in name and not name.endswith("_start")) or name in ("drop_rate", "drop_path")
+
+
 def model_range_problems(settings: Any, prefix: str) -> list[str]:
     """Range problems of a model's entry, found by key name at any depth (see `range_problems`)."""
     if not isinstance(settings, dict):
@@ -471,7 +477,7 @@ def model_range_problems(settings: Any, prefix: str) -> list[str]:
             continue  # a wrong type is the model config's to report
         elif name == "learning_rate" and not value > 0:
             problems.append(f"{key} must be > 0, got {value}")
-        elif ("dropout" in name or name == "drop_rate") and not 0 <= value <= 1:
+        elif is_rate(name) and not 0 <= value <= 1:
             problems.append(f"{key} must be a probability in [0, 1], got {value}")
         elif name == "weight_decay" and value < 0:
             problems.append(f"{key} must be at least 0, got {value}")

@@ -1,6 +1,7 @@
 """The same training as asl/training/torch_trainer.py, run by PyTorch Lightning (`train.engine: lightning`).
 
-Same model, optimizer and ExponentialLR (`configure_optimizers`), same dataset and augmentation, same callbacks'
+Same model, optimizer and learning-rate schedule (`configure_optimizers`), the same loss (`BaseModel.loss`: label
+smoothing included; AWP is the native trainer's only, asl.check says so), same epoch hook, same dataset and augmentation, same callbacks'
 schedules, same validation metrics (asl.evaluation.metrics), same dvclive/TensorBoard logging (EpochLogger), same
 early stopping and the same checkpoint file (`BaseModel.save_checkpoint`), so evaluation and inference need not
 know which engine trained a model. The device comes from `train.device` like the native loop.
@@ -26,7 +27,7 @@ from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
 from asl.training.precision import LIGHTNING_PRECISION, check_precision
 from asl.training.torch_trainer import (apply_callbacks, build_model, collected_metrics, resolve_device,
-                                        seed_everything, seed_worker)
+                                        seed_everything, seed_worker, start_epoch)
 
 
 class LightningTask(lightning.LightningModule):
@@ -42,11 +43,12 @@ class LightningTask(lightning.LightningModule):
         self.summary: dict[str, float | int | str] = {}
 
     def configure_optimizers(self):
-        optimizer, scheduler = self.model.configure_optimizers()
+        optimizer, scheduler = self.model.configure_optimizers(self.trainer.max_epochs)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
     def on_train_epoch_start(self) -> None:
         self.augmenter = apply_callbacks(self.model, self.current_epoch, self.params, input_groups(self.data.values))
+        start_epoch(self.model, self.current_epoch, self.params.train)
         self.learning_rate = self.lr_schedulers().get_last_lr()[0]  # Lightning steps it before the epoch's end
 
     def training_step(self, batch, batch_index: int) -> torch.Tensor:
@@ -54,7 +56,7 @@ class LightningTask(lightning.LightningModule):
         x, mask = self.augmenter(x, mask, self.current_epoch, batch_index)  # on the device, as in the native loop
         logits = self.model(x, mask)
         self._collect("train", labels, logits.detach())
-        return torch.nn.functional.cross_entropy(logits, labels)
+        return self.model.loss(logits, labels)
 
     def validation_step(self, batch, batch_index: int) -> None:
         x, mask, labels = batch

@@ -18,8 +18,8 @@ from asl.data.preprocess import to_model_input
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
 from asl.check import raise_problems
-from asl.models.torch.base import BaseModel, FrozenModel, mark_checkpoint_finished
-from asl.params import Params, range_problems
+from asl.models.torch.base import BaseModel, FrozenModel, StepOptions, mark_checkpoint_finished
+from asl.params import Params, TrainConfig, range_problems
 from asl.progress import Progress
 from asl.training.callbacks import dropout_schedule, scheduled_augment_probability
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
@@ -82,14 +82,14 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     precision = mixed_precision(params.train.precision, device)
     input_shape = InputShape(*data.values.shape[1:])
     model = build_model(params, input_shape, len(data.signs)).to(device)
-    optimizer, scheduler = model.configure_optimizers()
+    epochs = 1 if params.train.fast_dev_run else params.train.epochs
+    optimizer, scheduler = model.configure_optimizers(epochs)
     if params.train.compile:
         compile_for_training(model, lambda: training_probe(model, params.train.batch_size, precision, device))
     stopper = EarlyStopping(params.train.early_stop)
     train_set = LandmarkDataset(data.values, data.labels, data.train_rows)
     generator = torch.Generator().manual_seed(params.seed)
     loader = training_loader(train_set, params, generator, device)
-    epochs = 1 if params.train.fast_dev_run else params.train.epochs
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     logger = EpochLogger(live_dir, tensorboard_dir)
     state_path = Path(state_dir) / STATE_FILE if state_dir is not None else None
@@ -103,6 +103,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
         if stopper.should_stop:
             break
         augmenter = apply_callbacks(model, epoch, params, input_groups(data.values))
+        start_epoch(model, epoch, params.train)
         train_metrics = train_epoch(model, loader, optimizer, device, max_batches, epoch, precision, augmenter)
         valid_metrics = evaluate_rows(model, data, data.valid_rows, params.train.batch_size, device, max_batches,
                                       precision)
@@ -157,6 +158,14 @@ def apply_callbacks(model: BaseModel, epoch: int, params: Params, groups: tuple[
     probability = scheduled_augment_probability(epoch, params.augment.probability, params.callbacks.augmentation)
     return training_augmenter(params.augment, probability, groups, params.preprocess.normalization, params.seed,
                               model.input_shape.frames)
+
+
+def start_epoch(model: BaseModel, epoch: int, train: TrainConfig) -> None:
+    """Before a training epoch: the step's generic options (label smoothing; AWP from its start epoch) and the
+    model's own epoch hook (late dropout)."""
+    awp_strength = train.awp.strength if epoch >= train.awp.start_epoch else 0.0
+    model.step_options = StepOptions(train.label_smoothing, awp_strength)
+    model.on_epoch_start(epoch)
 
 
 def training_probe(model: BaseModel, batch_size: int, precision: MixedPrecision, device: torch.device) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -13,13 +14,22 @@ from torch import nn
 
 from asl.errors import AslError
 from asl.io import atomic_path
-from asl.models.config import InputShape
+from asl.models.config import InputShape, SchedulerConfig
 from asl.models.registry import get_model_entry
 
 if TYPE_CHECKING:
     from asl.training.precision import MixedPrecision
 
 OPTIMIZERS = {"Adam": torch.optim.Adam, "AdamW": torch.optim.AdamW, "SGD": torch.optim.SGD}
+
+
+@dataclasses.dataclass(frozen=True)
+class StepOptions:
+    """What a training step does besides the plain step, set by the trainer every epoch (`start_epoch`): the
+    cross-entropy's label smoothing (train.label_smoothing) and the AWP strength in this epoch (train.awp; 0: off)."""
+
+    label_smoothing: float = 0.0
+    awp_strength: float = 0.0
 
 
 class BaseModel(nn.Module):
@@ -34,6 +44,7 @@ class BaseModel(nn.Module):
 
     engine = "native"
     input_transform = "fixed_frames"
+    step_options = StepOptions()
 
     def __init__(self, config: Any, input_shape: InputShape, num_classes: int) -> None:
         super().__init__()
@@ -46,34 +57,59 @@ class BaseModel(nn.Module):
         """The model to load a checkpoint's weights into; models that load pretrained weights skip that here."""
         return cls(config, input_shape, num_classes)
 
-    def configure_optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-        """The configured optimizer with its weight decay, over every trainable parameter, and ExponentialLR."""
+    def configure_optimizers(self, epochs: int = 1) -> tuple[torch.optim.Optimizer,
+                                                             torch.optim.lr_scheduler.LRScheduler]:
+        """The configured optimizer with its weight decay, over every trainable parameter, and its learning-rate
+        schedule, stepped once per epoch (`learning_rate_schedule`); `epochs` (train.epochs) is the length of a
+        cosine schedule (the trainers pass it; callers that never step the schedule need not)."""
         settings = self.config.optimizer
         optimizer = OPTIMIZERS[settings.name](
             [p for p in self.parameters() if p.requires_grad], lr=settings.learning_rate,
             weight_decay=settings.weight_decay)
-        return optimizer, torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.config.scheduler.gamma)
+        return optimizer, learning_rate_schedule(optimizer, self.config.scheduler, epochs)
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Called by the trainers before each training epoch (0-based); models with epoch-dependent layers (late
+        dropout) override it."""
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The training loss: cross-entropy (in float32 whatever the autocast) with the step's label smoothing."""
+        return nn.functional.cross_entropy(logits.float(), labels, label_smoothing=self.step_options.label_smoothing)
 
     def training_step(self, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor,
                       optimizer: torch.optim.Optimizer,
                       precision: MixedPrecision | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """One optimisation step (under `precision`'s autocast and gradient scaling, when given); returns the batch
-        loss and the logits, detached tensors on the device: reading them is the caller's choice (it waits for the
-        device)."""
+        """One optimisation step (under `precision`'s autocast and gradient scaling, when given) with the
+        `step_options`; returns the batch loss and the logits at the unperturbed weights, detached tensors on the
+        device: reading them is the caller's choice (it waits for the device).
+
+        With AWP (the GISLR 1st place's tf_utils AWP), the step's gradient is taken at weights moved by
+        `awp_strength * g / ||g||` per parameter tensor (g its gradient at the weights), and applied to the
+        weights as they were."""
         self.train()
-        optimizer.zero_grad(set_to_none=True)
-        with precision.autocast() if precision is not None else contextlib.nullcontext():
-            logits = self(x, mask)
-            loss = nn.functional.cross_entropy(logits.float(), labels)
         scaler = precision.scaler if precision is not None else None
+        optimizer.zero_grad(set_to_none=True)
+        loss, logits = self._backward(x, mask, labels, precision)
+        if self.step_options.awp_strength > 0:
+            with adversarial_weights(self, self.step_options.awp_strength):
+                optimizer.zero_grad(set_to_none=True)
+                self._backward(x, mask, labels, precision)
         if scaler is None:
-            loss.backward()
             optimizer.step()
         else:
-            scaler.scale(loss).backward()
             scaler.step(optimizer)
             scaler.update()
         return loss.detach(), logits.detach()
+
+    def _backward(self, x: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor,
+                  precision: MixedPrecision | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward and backward (of the scaled loss under gradient scaling); returns the loss and the logits."""
+        with precision.autocast() if precision is not None else contextlib.nullcontext():
+            logits = self(x, mask)
+            loss = self.loss(logits, labels)
+        scaler = precision.scaler if precision is not None else None
+        (scaler.scale(loss) if scaler is not None else loss).backward()
+        return loss, logits
 
     @torch.no_grad()
     def predict_logits(self, x: torch.Tensor, mask: torch.Tensor,
@@ -110,6 +146,46 @@ class BaseModel(nn.Module):
         }
         with atomic_path(path) as temporary:
             torch.save(checkpoint, temporary)
+
+
+@contextlib.contextmanager
+def adversarial_weights(model: nn.Module, strength: float):
+    """Within the block, each parameter with a gradient is moved by `strength * g / ||g||` (g its gradient: 0 where
+    g is zero or not finite, e.g. a scaled float16 gradient that overflowed; the direction is the same for a scaled
+    gradient); afterwards every moved parameter holds exactly its former value again."""
+    moved = [p for p in model.parameters() if p.grad is not None]
+    saved = [p.detach().clone() for p in moved]
+    with torch.no_grad():
+        for parameter in moved:
+            grad = parameter.grad.float()
+            step = strength * grad / torch.linalg.vector_norm(grad)
+            parameter.add_(torch.nan_to_num(step, nan=0.0, posinf=0.0, neginf=0.0).to(parameter.dtype))
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for parameter, value in zip(moved, saved):
+                parameter.copy_(value)
+
+
+def learning_rate_schedule(optimizer: torch.optim.Optimizer, settings: SchedulerConfig,
+                           epochs: int) -> torch.optim.lr_scheduler.LRScheduler:
+    """The per-epoch schedule of `settings`: `exponential` multiplies the rate by gamma after every epoch; `cosine`
+    ramps it up linearly over `warmup_epochs` (epoch e < warmup trains at (e + 1) / (warmup + 1) of it), then
+    decays it along a cosine to `min_learning_rate` at the last of `epochs`."""
+    if settings.name == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=settings.gamma)
+    peak = optimizer.param_groups[0]["lr"]
+    floor = settings.min_learning_rate / peak
+    warmup, decay = settings.warmup_epochs, max(1, epochs - 1 - settings.warmup_epochs)
+
+    def factor(epoch: int) -> float:
+        if epoch < warmup:
+            return (epoch + 1) / (warmup + 1)
+        progress = min(1.0, (epoch - warmup) / decay)
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def mark_checkpoint_finished(path: str | Path) -> None:
