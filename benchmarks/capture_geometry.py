@@ -17,19 +17,10 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from asl.inference.geometry import CAPTURE_ASPECT, shoulder_face_ratio, to_capture, to_frame
+from asl.inference.geometry import CAPTURE_ASPECT, recording_ratios, shoulder_face_ratio, to_capture, to_frame
 
 app = typer.Typer(add_completion=False)
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def recording_ratios(raw_dir: Path) -> np.ndarray:
-    """The shoulder/face ratio of every landmark file under `raw_dir` that shows both (normalised units)."""
-    from asl.data.raw import read_landmarks
-
-    ratios = [shoulder_face_ratio(read_landmarks(path, ("x", "y")).values)
-              for path in sorted(raw_dir.glob("train_landmark_files/*/*.parquet"))]
-    return np.array([ratio for ratio in ratios if np.isfinite(ratio)])
 
 
 @app.command()

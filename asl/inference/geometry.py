@@ -10,6 +10,8 @@ recordings were made at. `benchmarks/capture_geometry.py` measures it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from asl.landmarks import part_rows
@@ -35,6 +37,15 @@ def shoulder_face_ratio(values: np.ndarray, aspect: float = 1.0) -> float:
     face = np.linalg.norm(points[:, 2] - points[:, 3], axis=-1)
     ratios = (shoulders / face)[np.isfinite(shoulders) & (face > 0)]
     return float(np.median(ratios)) if len(ratios) else float("nan")
+
+
+def recording_ratios(raw_dir: Path) -> np.ndarray:
+    """The shoulder/face ratio (normalised units) of every landmark file of a raw-layout folder that shows both."""
+    from asl.data.raw import LANDMARK_DIR, read_landmarks
+
+    ratios = [shoulder_face_ratio(read_landmarks(path, ("x", "y")).values)
+              for path in sorted(Path(raw_dir).glob(f"{LANDMARK_DIR}/*/*.parquet"))]
+    return np.array([ratio for ratio in ratios if np.isfinite(ratio)])
 
 
 def capture_scale(aspect: float) -> float:
