@@ -10,7 +10,7 @@ import pytest
 
 from asl.inference.geometry import (CAPTURE_ASPECT, CAPTURE_SHOULDER_FACE_RATIO, recording_ratios,
                                     shoulder_face_ratio, to_capture, to_frame)
-from asl.landmarks import part_rows
+from asl.landmarks import ROWS_PER_FRAME, part_rows
 
 LANDSCAPE = (960, 540)  # the 1080p video downscaled by half: MediaPipe still finds the signer, in half the time
 PORTRAIT = (960, 1280)  # the same frames padded with black bars above and below to a 3:4 portrait
@@ -28,6 +28,31 @@ def test_the_mapping_keeps_height_and_centre_and_is_undone(random_landmarks):
     np.testing.assert_allclose(to_frame(mapped, 16 / 9), values)  # NaN where NaN
     np.testing.assert_allclose(to_capture(values, CAPTURE_ASPECT), values)  # a capture-shaped frame is unchanged
     assert not np.shares_memory(mapped, values)
+
+
+def test_written_landmarks_record_the_frame_size_and_the_mapping(random_landmarks, tmp_path):
+    import json
+
+    import pyarrow.parquet as pq
+
+    from asl.inference.extract import GEOMETRY_KEY, Extraction, write_landmarks
+
+    extraction = Extraction(np.arange(3), random_landmarks(3), frame_size=(1920, 1080))
+    path = write_landmarks(extraction, tmp_path / "v.parquet")
+    recorded = json.loads(pq.read_schema(path).metadata[GEOMETRY_KEY.encode()])
+    assert recorded == {"frame_width": 1920, "frame_height": 1080, "capture_aspect": CAPTURE_ASPECT}
+
+
+def test_drawing_undoes_the_mapping():
+    """A point MediaPipe put at (x, y) of the frame is drawn at pixel (x·W, y·H), whatever the mapping did."""
+    from asl.inference.draw import draw_landmarks
+
+    raw = np.full((ROWS_PER_FRAME, 3), np.nan)
+    raw[part_rows("face")[0]] = (0.9, 0.25, 0.0)  # far right: the mapping moves it out of [0, 1]
+    frame = np.zeros((90, 160, 3), dtype=np.uint8)
+    draw_landmarks(frame, to_capture(raw, 160 / 90))
+    ys, xs = np.nonzero(frame.any(axis=2))
+    assert (round(xs.mean()), round(ys.mean())) == (144, 22)
 
 
 def test_the_competitions_shoulder_face_ratio_is_the_constants(gislr_sample):
