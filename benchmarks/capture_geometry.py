@@ -4,10 +4,10 @@ Usage: python benchmarks/capture_geometry.py [--recordings ../shared/data/gislr-
                                              [--videos ../shared/data/videos] [--frames 60]
 The shoulder/face ratio (pose 11–12 against face 10–152, `asl.inference.geometry.shoulder_face_ratio`) is measured
 per recording (median over its frames) in the competition's normalised units, and per video in pixels (the body's
-own proportion; landmarks extracted by `extract_video`, the mapping undone with `to_frame`). Their medians give
+own proportion; landmarks from `extract_video`, its mapping undone with `to_frame`). Their medians give
 the competition's frame aspect, width / height = pixel ratio / normalised ratio (the shoulders are level and the
 face upright, so the ratio scales with the aspect). Per video: the ratio in its own normalised units (before the
-mapping) and after it (`to_capture`), which should be near the competition's. Prints one figure per line.
+mapping) and after it (what `extract_video` returns), which should be near the competition's. Prints one figure per line.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from asl.inference.geometry import CAPTURE_ASPECT, recording_ratios, shoulder_face_ratio, to_capture, to_frame
+from asl.inference.geometry import CAPTURE_ASPECT, recording_ratios, shoulder_face_ratio, to_frame
 
 app = typer.Typer(add_completion=False)
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -42,17 +42,17 @@ def main(recordings: Path = typer.Option(SHARED / "gislr-sample"), videos: Path 
     for video in find_videos([videos]):
         extraction = extract_video(video, frames or None)
         width, height = extraction.frame_size
-        raw = to_frame(extraction.values, width / height)  # MediaPipe's own output
+        raw = to_frame(extraction.values, width / height)  # MediaPipe's own output, before the mapping
         pixel.append(shoulder_face_ratio(raw, width / height))
-        mapped.append(shoulder_face_ratio(to_capture(raw, width / height)))
+        mapped.append(shoulder_face_ratio(extraction.values))
         print(f"video {video.name} ({width}x{height}, {len(raw)} frames): ratio before mapping "
               f"{shoulder_face_ratio(raw):.3f}, in pixels {pixel[-1]:.3f}, after mapping {mapped[-1]:.3f} "
               f"({mapped[-1] / median:.3f} of the competition's)")
     pixel_median = float(np.nanmedian(pixel))
     print(f"videos' shoulder/face ratio in pixels: median {pixel_median:.3f}, range {np.nanmin(pixel):.3f}-"
           f"{np.nanmax(pixel):.3f}")
-    print(f"competition frame aspect (width / height) = {pixel_median:.3f} / {median:.3f} = {pixel_median / median:.3f} "
-          f"(CAPTURE_ASPECT in asl/inference/geometry.py: {CAPTURE_ASPECT})")
+    print(f"competition frame aspect (width / height) = {pixel_median:.3f} / {median:.3f} = "
+          f"{pixel_median / median:.3f} (CAPTURE_ASPECT in asl/inference/geometry.py: {CAPTURE_ASPECT})")
     print(f"videos after mapping, ratio / competition's: {np.nanmin(mapped) / median:.3f}-"
           f"{np.nanmax(mapped) / median:.3f}")
 
