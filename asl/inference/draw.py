@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from asl.inference.geometry import to_frame
 from asl.landmarks import part_rows
 
 COLOURS = {"face": (200, 200, 200), "left_hand": (60, 200, 60), "pose": (200, 120, 40), "right_hand": (60, 60, 230)}
@@ -19,14 +20,17 @@ def _connections() -> dict[str, frozenset]:
     return {"left_hand": HAND_CONNECTIONS, "right_hand": HAND_CONNECTIONS, "pose": POSE_CONNECTIONS}
 
 
-def draw_landmarks(frame: np.ndarray, raw: np.ndarray) -> np.ndarray:
-    """Draw one frame's landmarks (543, ≥2; normalised x, y; NaN = not found) onto a BGR frame, in place."""
+def draw_landmarks(frame: np.ndarray, raw: np.ndarray, aspect: float | None = None) -> np.ndarray:
+    """Draw one frame's landmarks (543, ≥2; NaN = not found) onto a BGR frame, in place. The landmarks are in the
+    capture geometry (`HolisticExtractor.process`) of a scene of this `aspect` (width / height; the frame's own by
+    default)."""
     import cv2
 
     height, width = frame.shape[:2]
+    in_frame = to_frame(raw[:, :2], aspect or width / height)
     connections = _connections()
     for part, colour in COLOURS.items():
-        points = raw[part_rows(part), :2]
+        points = in_frame[part_rows(part)]
         if np.isnan(points).all():
             continue
         pixels = np.nan_to_num(points * (width, height), nan=-1).astype(int)

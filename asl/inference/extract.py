@@ -3,11 +3,13 @@
 The legacy solution `mp.solutions.holistic` of mediapipe 0.10.21 is the one that made the Kaggle data and the one
 whose models ship inside the wheel (only `model_complexity=1`: the others download a model at run time, which
 cannot work offline). Frames are given as OpenCV's BGR and converted to RGB; they are never flipped, so MediaPipe's
-left and right hands mean what they mean in the Kaggle data.
+left and right hands mean what they mean in the Kaggle data. Landmarks leave `HolisticExtractor.process` mapped
+into the competition's capture geometry (`asl.inference.geometry.to_capture`), whatever the frame's shape.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pyarrow.parquet as pq
 
 from asl.data.raw import landmark_table, validate_landmark_file
 from asl.errors import AslError
+from asl.inference.geometry import CAPTURE_ASPECT, to_capture
 from asl.inference.video import count_frames, read_frames, video_info
 from asl.io import atomic_path
 from asl.landmarks import HOLISTIC_PARTS, ROWS_PER_FRAME, part_rows
@@ -23,6 +26,8 @@ from asl.landmarks import HOLISTIC_PARTS, ROWS_PER_FRAME, part_rows
 #: The Holistic result attribute of each part of the layout.
 RESULT_FIELDS = {"face": "face_landmarks", "left_hand": "left_hand_landmarks", "pose": "pose_landmarks",
                  "right_hand": "right_hand_landmarks"}
+#: The parquet metadata key of a video's frame size and the capture aspect its landmarks were mapped to.
+GEOMETRY_KEY = "asl.geometry"
 #: The pose model file of each `model_complexity`.
 POSE_MODELS = {0: "pose_landmark_lite.tflite", 1: "pose_landmark_full.tflite", 2: "pose_landmark_heavy.tflite"}
 
@@ -35,6 +40,7 @@ class Extraction:
     values: np.ndarray  # (T, 543, 3) x, y, z; NaN where a part was not found
     decoded_frames: int = 0  # frames the video decoded to (all, not only those sampled)
     declared_frames: int = 0  # frames its container declares
+    frame_size: tuple[int, int] | None = None  # (width, height) of its frames; `values` are mapped from them
 
 
 def check_model_complexity(model_complexity: int) -> None:
@@ -68,12 +74,16 @@ class HolisticExtractor:
     def close(self) -> None:
         self._holistic.close()
 
-    def process(self, frame_bgr: np.ndarray) -> np.ndarray:
-        """Landmarks (543, 3) of one BGR frame, in the Kaggle layout; NaN where a part was not found."""
+    def process(self, frame_bgr: np.ndarray, aspect: float | None = None) -> np.ndarray:
+        """Landmarks (543, 3) of one BGR frame, in the Kaggle layout and the competition's capture geometry; NaN
+        where a part was not found. `aspect` is the width / height of the scene the frame shows: the frame's own
+        by default, the source's when the frame was resized to another shape (MediaPipe's x and y are fractions
+        of the width and height either way)."""
         import cv2
 
         result = self._holistic.process(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))
-        return result_to_array(result)
+        height, width = frame_bgr.shape[:2]
+        return to_capture(result_to_array(result), aspect or width / height)
 
 
 def result_to_array(result) -> np.ndarray:
@@ -94,14 +104,15 @@ def extract_video(path: str | Path, frames: int | None = None, model_complexity:
     """
     declared = video_info(path).frames  # a missing or unreadable file fails here, before MediaPipe starts
     decoded = count_frames(path) if frames is not None else None
-    numbers, values = [], []
+    numbers, values, size = [], [], None
     with HolisticExtractor(model_complexity) as extractor:
         for number, frame in read_frames(path, frames, decoded):
             numbers.append(number)
             values.append(extractor.process(frame))
+            size = frame.shape[1::-1]
     if not values:
         raise AslError(f"{path}: no frame could be decoded")
-    extraction = Extraction(np.array(numbers), np.stack(values), decoded or len(numbers), declared)
+    extraction = Extraction(np.array(numbers), np.stack(values), decoded or len(numbers), declared, tuple(size))
     if np.isnan(extraction.values).all():
         raise AslError(f"{path}: no person found in any of its {len(numbers)} frames read")
     return extraction
@@ -115,8 +126,14 @@ def hands_seen(values: np.ndarray) -> np.ndarray:
 
 def write_landmarks(extraction: Extraction, path: str | Path) -> Path:
     """Write an extraction as a parquet file in the Kaggle schema (atomically), checked by the landmark validator
-    before it takes its name."""
+    before it takes its name. The file's metadata (`GEOMETRY_KEY`) records the video's frame size and the capture
+    aspect its landmarks were mapped to, so that the mapping can be undone (`asl.inference.geometry.to_frame`)."""
+    table = landmark_table(extraction.frame_numbers, extraction.values)
+    if extraction.frame_size is not None:
+        width, height = extraction.frame_size
+        geometry = {"frame_width": int(width), "frame_height": int(height), "capture_aspect": CAPTURE_ASPECT}
+        table = table.replace_schema_metadata({GEOMETRY_KEY: json.dumps(geometry)})
     with atomic_path(path) as temporary:
-        pq.write_table(landmark_table(extraction.frame_numbers, extraction.values), temporary)
+        pq.write_table(table, temporary)
         validate_landmark_file(temporary)
     return Path(path)

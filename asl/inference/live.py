@@ -58,6 +58,7 @@ class FrameReader:
     """
 
     def __init__(self, capture, size: tuple[int, int] | None, newest_only: bool) -> None:
+        self.aspect: float | None = None  # width / height of the source's frames (before resizing); set by reading
         self._capture = capture
         self._size = size
         self._newest_only = newest_only
@@ -76,6 +77,7 @@ class FrameReader:
                 ok, frame = self._capture.read()
                 if not ok:
                     break
+                self.aspect = frame.shape[1] / frame.shape[0]
                 if self._size is not None:
                     frame = cv2.resize(frame, self._size, interpolation=cv2.INTER_AREA)
                 if self._newest_only:
@@ -158,14 +160,14 @@ def run_live(source: int | str, recognizer: SignRecognizer, options: LiveOptions
                 if frame is None:
                     break
                 stats.seconds["read"] += time.perf_counter() - started
-                new = _step(frame, extractor, recognizer, window, options, stats)
+                new = _step(frame, reader.aspect, extractor, recognizer, window, options, stats)
                 if new is not None:
                     predictions = new
                     stats.predictions += 1
                     if on_prediction is not None:
                         on_prediction(stats.frames, predictions)
                 stats.frames += 1
-                _draw(frame, window[-1], predictions, stats)
+                _draw(frame, window[-1], reader.aspect, predictions, stats)
                 if not options.headless and _show(frame, cv2):
                     break
     except KeyboardInterrupt:
@@ -178,11 +180,12 @@ def run_live(source: int | str, recognizer: SignRecognizer, options: LiveOptions
     return stats
 
 
-def _step(frame: np.ndarray, extractor: HolisticExtractor, recognizer: SignRecognizer, window: collections.deque,
-          options: LiveOptions, stats: LoopStats) -> list[SignScore] | None:
-    """Extract one frame into the window; predict when it shows a hand. Returns the new predictions or None."""
+def _step(frame: np.ndarray, aspect: float, extractor: HolisticExtractor, recognizer: SignRecognizer,
+          window: collections.deque, options: LiveOptions, stats: LoopStats) -> list[SignScore] | None:
+    """Extract one frame (of a source of this aspect) into the window; predict when it shows a hand. Returns the new
+    predictions or None."""
     started = time.perf_counter()
-    raw = extractor.process(frame)
+    raw = extractor.process(frame, aspect)
     window.append(raw)
     stats.seconds["extract"] += time.perf_counter() - started
     if not hands_seen(raw[None])[0]:
@@ -196,12 +199,12 @@ def _step(frame: np.ndarray, extractor: HolisticExtractor, recognizer: SignRecog
     return predictions
 
 
-def _draw(frame: np.ndarray, raw: np.ndarray, predictions: list[SignScore], stats: LoopStats) -> None:
+def _draw(frame: np.ndarray, raw: np.ndarray, aspect: float, predictions: list[SignScore], stats: LoopStats) -> None:
     """The mesh, the predictions and the frame rate, drawn on the frame (headless too: the cost is measured)."""
     from asl.inference.draw import draw_landmarks, draw_predictions
 
     started = time.perf_counter()
-    draw_predictions(draw_landmarks(frame, raw), predictions, stats.fps)
+    draw_predictions(draw_landmarks(frame, raw, aspect), predictions, stats.fps)
     stats.seconds["draw"] += time.perf_counter() - started
 
 

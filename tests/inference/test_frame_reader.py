@@ -51,6 +51,7 @@ def test_a_file_gives_every_frame_in_order_then_none():
 def test_frames_are_resized_on_the_reading_thread():
     reader = FrameReader(FakeCapture(3), (4, 2), newest_only=False)
     assert reader.next().shape == (2, 4, 3)
+    assert reader.aspect == 8 / 6  # the source's shape, which the landmarks' mapping needs (not the resized 4 / 2)
     reader.close()
 
 

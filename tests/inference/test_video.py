@@ -89,7 +89,7 @@ def test_hands_are_found_in_most_frames_of_a_real_video(thkazi):
     assert hands_seen(thkazi.values).mean() >= 0.8
     face = thkazi.values[:, part_rows("face"), :2]
     assert np.isfinite(face).all(axis=(1, 2)).mean() >= 0.8  # a face in most frames too
-    assert np.nanmin(face) >= 0 and np.nanmax(face) <= 1  # normalised image coordinates
+    assert np.nanmin(face) >= 0 and np.nanmax(face) <= 1  # mapped to the capture geometry, a centred face stays in
 
 
 def test_a_video_without_a_person_is_reported(tmp_path):
