@@ -2,13 +2,15 @@
 then a whole training epoch of the default model against its step alone.
 
 Usage: python benchmarks/scale.py [--sequences-per-sign 378] [--raw-dir DIR] [--workers 2] [--device cpu --device cuda]
-       [--max-train-sequences N] [--repeats 3] [--scratch-dir DIR] [--params params.yaml]
+       [--max-train-sequences N] [--repeats 3] [--scratch-dir DIR] [--params params.yaml] [--no-fast-dev-run]
 The dataset is `asl.data.sample.generate_sample` with 21 participants, 250 signs, `--sequences-per-sign` recordings
 of each (378: 94,500, the competition's 94,477) of 1 to 500 frames, written into a scratch folder that is removed
 at the end (`--raw-dir` reuses a dataset in the raw layout instead, and keeps it). `clean`, `preprocess` and `split`
 run as `dvc repro` runs them: their dvc.yaml commands, as subprocesses, with params.yaml's values (data.raw_dir
 pointing at the dataset, data.workers from `--workers`); each stage's peak resident memory is the largest sum of
-the RSS of its process and all its children, sampled every 0.1 s. Then, per device, the default model (params.yaml
+the RSS of its process and all its children, sampled every 0.1 s. With `--fast-dev-run` (the default) the `train`
+stage runs too, with `train.fast_dev_run: true` (two batches of an epoch, two of validation) on the whole store, as
+`dvc exp run -S train.fast_dev_run=true train` would. Then, per device, the default model (params.yaml
 `model`, train.* settings) trains one epoch through the trainer's own `train_epoch` (loader, augmentation, device
 copies, metrics) and the same number of steps on resident batches (the ceiling: as many of the training rows,
 stacked on the device beforehand, no loader, no augmentation); both after one warm-up step. `--max-train-sequences`
@@ -103,9 +105,10 @@ def run_stage(name: str, raw_dir: Path, work: Path) -> tuple[float, int]:
     return seconds, peak
 
 
-def write_stage_params(params: Path, raw_dir: Path, workers: int, work: Path) -> None:
+def write_stage_params(params: Path, raw_dir: Path, workers: int, work: Path, fast_dev_run: bool = False) -> None:
     raw = yaml.safe_load(params.read_text())
     raw["data"].update(raw_dir=str(raw_dir), workers=workers)
+    raw["train"]["fast_dev_run"] = fast_dev_run or raw["train"]["fast_dev_run"]
     (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
 
 
@@ -181,6 +184,7 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
          max_train_sequences: int = typer.Option(None, help="cap the timed epoch at this many sequences"),
          scratch_dir: Path = typer.Option(None, help="where the scratch folder goes (default: the system's)"),
          repeats: int = typer.Option(3, help="timed epochs (each against its resident-batch steps)"),
+         fast_dev_run: bool = typer.Option(True, help="also run the train stage with train.fast_dev_run: true"),
          params: Path = Path("params.yaml")) -> None:
     config = load_params(params)
     workers = workers or config.data.workers
@@ -208,6 +212,11 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
             print(f"{name}_s: {seconds:.1f}")
             print(f"{name}_peak_rss_mb: {peak / 2**20:.0f}")
         print(f"clean_plus_preprocess_s: {total:.1f}")
+        if fast_dev_run:  # the train stage itself on the whole store: its code path at full size
+            write_stage_params(params, raw_dir, workers, work, fast_dev_run=True)
+            seconds, peak = run_stage("train", raw_dir, work)
+            print(f"train_fast_dev_run_s: {seconds:.1f}")
+            print(f"train_fast_dev_run_peak_rss_mb: {peak / 2**20:.0f}")
         processed = work / "data" / "processed"
         data = load_processed(processed / "landmarks.npy", processed / "meta.csv", processed / "sign_map.json",
                               work / "data" / "interim" / "split.csv")
