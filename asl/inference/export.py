@@ -141,15 +141,16 @@ def onnx_graph(model, variable_frames: bool):
 
 def check_onnx_graph(graph, model, variable_frames: bool, path: Path, seed: int = 0) -> None:
     """Fail unless ONNX Runtime's logits of `graph` match the model's (max |difference| ≤ 1e-4, relative to the
-    logits' scale when above 1) on random sequences with padding: batches of one and three, and fewer frames for a
-    variable-length model. Catches a dimension the exporter fixed although the model leaves it free."""
+    logits' scale when above 1) on random sequences with padding: batches of one and three, and fewer frames (down
+    to one) for a variable-length model. Catches a dimension the exporter fixed although the model leaves it free."""
     import onnxruntime
     import torch
 
     session = onnxruntime.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
     shape = model.input_shape
     generator = torch.Generator().manual_seed(seed)
-    cases = [(1, shape.frames), (3, shape.frames)] + ([(3, max(1, shape.frames // 2))] if variable_frames else [])
+    cases = [(1, shape.frames), (3, shape.frames)] + ([(3, max(1, shape.frames // 2)), (1, 1)] if variable_frames
+                                                      else [])
     for batch, frames in cases:
         observed = torch.linspace(frames, 1, batch).round()  # frames observed per row: all of them down to one
         mask = torch.arange(frames).expand(batch, -1) < observed[:, None]

@@ -88,9 +88,14 @@ class TflitePredictor:
         self._run = self._open(threads)
 
     def _open(self, threads: int | None):
+        import warnings
+
         import tensorflow as tf
 
-        return tf.lite.Interpreter(model_path=str(self.path), num_threads=threads).get_signature_runner()
+        with warnings.catch_warnings():  # its notice that LiteRT (not installed; TensorFlow 2.19 is pinned) replaces it
+            warnings.simplefilter("ignore", UserWarning)
+            interpreter = tf.lite.Interpreter(model_path=str(self.path), num_threads=threads)
+        return interpreter.get_signature_runner()
 
     def set_threads(self, threads: int) -> None:
         self._run = self._open(threads)

@@ -95,22 +95,10 @@ def test_onnx_metadata_rebuilds_the_pipeline_and_names_the_signs(exported):
     assert properties["asl.min_frames"] == load_params(REPO / "params.yaml").clean.min_frames
 
 
-def predictions(files: list[Path], checkpoint: Path) -> list[dict]:
-    result = CliRunner().invoke(app, ["predict", "landmarks", *map(str, files), "--checkpoint", str(checkpoint),
-                                      "--json", "--top", "3"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output[result.output.index("{"):])["files"]
-
-
-def test_predict_through_the_onnx_file_as_through_the_checkpoint(exported, gislr_sample):
+def test_predict_through_the_onnx_file_as_through_the_checkpoint(exported, gislr_sample, same_predictions):
     model, pipeline, folder = exported
-    files = sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet"))[::40]
-    through_onnx, through_torch = predictions(files, folder / "model.onnx"), predictions(files, folder)
-    for onnx_record, torch_record in zip(through_onnx, through_torch, strict=True):
-        assert [p["sign"] for p in onnx_record["predictions"]] == [p["sign"] for p in torch_record["predictions"]]
-        np.testing.assert_allclose([p["probability"] for p in onnx_record["predictions"]],
-                                   [p["probability"] for p in torch_record["predictions"]], atol=1e-5)
-        assert onnx_record["frames"] == torch_record["frames"] and onnx_record["warnings"] == torch_record["warnings"]
+    same_predictions(sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet"))[::40], folder / "model.onnx",
+                     folder)
 
 
 def test_the_onnx_recognizer_takes_a_thread_count_and_the_models_window(exported, gislr_sample):
