@@ -113,11 +113,15 @@ class InputPipeline:
     def from_raw(self, raw: np.ndarray, require_usable: bool = False) -> np.ndarray:
         """Model input of raw Holistic frames (T, 543, C) of the layout's coordinates; with `require_usable`, a
         recording that keeps no frame is an error (there is nothing to recognise)."""
+        return self.from_stored(self.stored(raw, require_usable))
+
+    def stored(self, raw: np.ndarray, require_usable: bool = False) -> np.ndarray:
+        """The stored frames (K, L, C) of raw Holistic frames (T, 543, C); `require_usable` as in `from_raw`."""
         stored = store_sequence(raw, self.layout).values
         if require_usable and len(stored) == 0:
             reason = "has a hand in view" if self.layout.drop_frames == "without_hands" else "observes anything"
             raise AslError(f"no frame {reason}, so there is nothing to recognise")
-        return self.from_stored(stored)
+        return stored
 
     def record(self) -> dict[str, Any]:
         """What a checkpoint records to rebuild this pipeline (`from_record`)."""

@@ -38,6 +38,13 @@ class Predictor:
                 self.frozen = freeze_for_inference(self.model)
         return self.frozen is not None
 
+    def set_threads(self, threads: int) -> None:
+        """CPU threads of a PyTorch model (TensorFlow fixes its threads when it starts)."""
+        if self.framework == "pytorch":
+            import torch
+
+            torch.set_num_threads(threads)
+
     def predict_probabilities(self, values: np.ndarray, rows: np.ndarray | None = None,
                               batch_size: int = 256) -> np.ndarray:
         """Probabilities (len(rows), classes) for model inputs `values[rows]` (all rows by default): an array

@@ -27,19 +27,15 @@ class SignRecognizer:
 
     def __init__(self, predictor) -> None:
         self.predictor = predictor
-        params = predictor.extras.get("params") or {}
         self.pipeline: InputPipeline = checkpoint_pipeline(predictor.extras)
         self.coordinates = self.pipeline.layout.coordinates
         self._columns = [COORDINATES.index(c) for c in self.coordinates]
-        self.min_frames: int | None = params.get("clean", {}).get("min_frames")  # training dropped fewer usable
+        self.min_frames = training_min_frames(predictor.extras)
 
-    @staticmethod
-    def set_threads(threads: int) -> None:
+    def set_threads(self, threads: int) -> None:
         """CPU threads of the model. A batch of one is too small to share: on a busy 2-core machine two threads
         took 160 ms per window and one took 9 ms (the threads spin, waiting for each other)."""
-        import torch
-
-        torch.set_num_threads(threads)
+        self.predictor.set_threads(threads)
 
     @property
     def frames(self) -> int:
@@ -72,11 +68,23 @@ class SignRecognizer:
         return self.top(self.probabilities(self.preprocess(raw)), n)
 
 
+def training_min_frames(extras: dict) -> int | None:
+    """The fewest usable frames training accepted (`clean.min_frames` of a checkpoint's params; an exported file
+    records it as `min_frames`), or None when not recorded."""
+    if "min_frames" in extras:
+        return extras["min_frames"]
+    return ((extras.get("params") or {}).get("clean") or {}).get("min_frames")
+
+
 def load_recognizer(checkpoint: Path, device: str = "cpu", freeze: bool = True) -> SignRecognizer:
-    """The recognizer of a checkpoint; with `freeze`, a PyTorch model predicts through a frozen TorchScript copy
-    where one can be made (`Predictor.freeze`)."""
+    """The recognizer of a checkpoint, or of an exported .onnx or .tflite file (asl.inference.exported, on the CPU);
+    with `freeze`, a PyTorch model predicts through a frozen TorchScript copy where one can be made
+    (`Predictor.freeze`)."""
+    from asl.inference.exported import EXPORTED_RECOGNIZERS, load_exported
     from asl.inference.predictor import load_predictor
 
+    if Path(checkpoint).suffix in EXPORTED_RECOGNIZERS:
+        return load_exported(checkpoint)
     predictor = load_predictor(checkpoint, device)
     if freeze:
         predictor.freeze()

@@ -63,3 +63,30 @@ def thkazi(shared_videos):
     from asl.inference.extract import extract_video
 
     return extract_video(shared_videos / "bad__thkazi.mp4", FEW_FRAMES)
+
+
+@pytest.fixture(scope="session")
+def same_predictions():
+    """`same_predictions(files, exported, checkpoint)`: assert that `asl predict landmarks --json` through an
+    exported file gives the checkpoint's predictions (signs, probabilities, frames, warnings) on `files`."""
+    import json
+
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from asl.cli import app
+
+    def predict(files: list[Path], checkpoint: Path) -> list[dict]:
+        result = CliRunner().invoke(app, ["predict", "landmarks", *map(str, files), "--checkpoint", str(checkpoint),
+                                          "--json", "--top", "3"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output[result.output.index("{"):])["files"]
+
+    def compare(files: list[Path], exported: Path, checkpoint: Path) -> None:
+        for record, reference in zip(predict(files, exported), predict(files, checkpoint), strict=True):
+            assert [p["sign"] for p in record["predictions"]] == [p["sign"] for p in reference["predictions"]]
+            np.testing.assert_allclose([p["probability"] for p in record["predictions"]],
+                                       [p["probability"] for p in reference["predictions"]], atol=1e-5)
+            assert (record["frames"], record["warnings"]) == (reference["frames"], reference["warnings"])
+
+    return compare

@@ -66,10 +66,46 @@ def test_tflite_outputs_match_the_keras_model_on_real_files(exported, gislr_samp
 def test_export_refuses_a_pytorch_checkpoint_and_unknown_formats(tmp_path):
     (tmp_path / "model.pt").write_bytes(b"x")
     result = CliRunner().invoke(app, ["export", "--checkpoint", str(tmp_path), "--out", str(tmp_path / "m.tflite")])
-    assert result.exit_code == 1 and "TFLite export needs a TensorFlow model" in result.output
-    result = CliRunner().invoke(app, ["export", "--format", "onnx", "--checkpoint", str(tmp_path)])
-    assert result.exit_code == 1 and "--format 'onnx' is not supported" in result.output
+    assert result.exit_code == 1 and "TFLite export needs a TensorFlow model (.keras); for a PyTorch model use " \
+        "--format onnx" in result.output
+    result = CliRunner().invoke(app, ["export", "--format", "coreml", "--checkpoint", str(tmp_path)])
+    assert result.exit_code == 1 and "--format 'coreml' is not supported; choose tflite or onnx" in result.output
     assert not (tmp_path / "m.tflite").exists()
+
+
+def test_the_tflite_file_names_the_signs_and_the_input_pipeline(exported):
+    from asl.inference.exported import tflite_metadata
+
+    model, params, path = exported
+    metadata = tflite_metadata(path)
+    assert metadata["signs"] == [str(i) for i in range(250)] and metadata["model"] == "TransformerPredictor"
+    assert metadata["inputs"] == checkpoint_pipeline({"params": dataclasses.asdict(params)}).record()
+    assert metadata["min_frames"] == params.clean.min_frames
+
+
+def test_predict_through_the_tflite_file_as_through_the_checkpoint(exported, gislr_sample, same_predictions):
+    from asl.inference.recognize import load_recognizer
+
+    model, params, path = exported
+    files = sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet"))
+    same_predictions(files[::40], path, path.parent / "best")
+    recognizer = load_recognizer(path)
+    recognizer.set_threads(1)  # what the live loop does
+    assert recognizer.frames == params.preprocess.frames  # the live window
+    raw = read_landmarks(files[0], ("x", "y", "z")).values
+    assert np.isclose(recognizer.probabilities(recognizer.preprocess(raw)).sum(), 1, atol=1e-5)
+
+
+def test_a_tflite_file_without_the_metadata_is_refused_clearly(exported, tmp_path):
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    flatbuffer = flatbuffer_utils.read_model(str(exported[2]))
+    flatbuffer.metadata = [entry for entry in flatbuffer.metadata if entry.name != b"asl"]
+    flatbuffer_utils.write_model(flatbuffer, str(tmp_path / "bare.tflite"))
+    result = CliRunner().invoke(app, ["predict", "landmarks", str(tmp_path / "x.parquet"), "--checkpoint",
+                                      str(tmp_path / "bare.tflite")])
+    assert result.exit_code == 1
+    assert f"error: {tmp_path / 'bare.tflite'}: the tflite file has no signs, inputs in its metadata" in result.output
 
 
 def test_the_recognizer_predicts_through_a_compiled_graph_as_keras_does(exported, gislr_sample):

@@ -172,6 +172,25 @@ def test_camera_loop_headless_on_a_file_source(shared_videos, checkpoint):
     assert "20 frames" in result.output
 
 
+def test_video_and_camera_predict_through_an_onnx_export_as_through_the_checkpoint(shared_videos, checkpoint,
+                                                                                    tmp_path):
+    assert invoke("export", "--format", "onnx", "--checkpoint", checkpoint, "--out", tmp_path / "m.onnx").exit_code == 0
+    video = shared_videos / "brother__wlasl_1.mp4"
+    outputs = {}
+    for model in (checkpoint, tmp_path / "m.onnx"):
+        camera = invoke("predict", "camera", "--source", video, "--headless", "--checkpoint", model, "--max-frames", 20)
+        videos = invoke("predict", "video", video, "--frames", 8, "--json", "--checkpoint", model)
+        assert camera.exit_code == videos.exit_code == 0, camera.output + videos.output
+        top = [line.split(": ", 1)[1].split(" ")[0] for line in camera.output.splitlines() if line.startswith("frame ")]
+        record = json.loads(videos.output[videos.output.index("{"):])["videos"][0]
+        outputs[model.suffix] = top, record["predictions"]
+    (top, predictions), (onnx_top, onnx_predictions) = outputs[""], outputs[".onnx"]
+    assert top and onnx_top == top  # the same top sign at every predicted frame of the live loop
+    assert [p["sign"] for p in onnx_predictions] == [p["sign"] for p in predictions]
+    np.testing.assert_allclose([p["probability"] for p in onnx_predictions], [p["probability"] for p in predictions],
+                               atol=1e-5)
+
+
 def test_camera_that_cannot_be_opened_is_an_error(checkpoint):
     result = invoke("predict", "camera", "--device", 97, "--headless", "--checkpoint", checkpoint)
     assert result.exit_code == 1 and "camera 97: cannot be opened" in result.output
@@ -209,7 +228,7 @@ def test_the_asl_command_does_not_import_heavy_frameworks():
     import subprocess
     import sys
 
-    heavy = "('mediapipe', 'cv2', 'torch', 'tensorflow')"
+    heavy = "('mediapipe', 'cv2', 'torch', 'tensorflow', 'onnx', 'onnxruntime')"
     code = f"import sys, asl.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr

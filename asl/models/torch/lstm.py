@@ -33,7 +33,8 @@ class LSTMClassifier(BaseModel):
         outputs, _ = self.lstm(flatten_frames(x))  # (B, T, H)
         frame = torch.arange(mask.shape[1], device=mask.device).expand_as(mask)  # (B, T)
         last = torch.where(mask, frame, torch.zeros_like(frame)).amax(dim=1)  # (B,)
-        final = outputs[torch.arange(len(outputs), device=outputs.device), last]  # (B, H)
+        rows = torch.arange(outputs.shape[0], device=outputs.device)  # not len(): keeps the ONNX export's batch free
+        final = outputs[rows, last]  # (B, H)
         return self.head(self.dropout(final))
 
 
