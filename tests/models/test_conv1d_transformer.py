@@ -115,6 +115,8 @@ def test_appended_padding_changes_no_output(mode):
     if mode == "eval":
         alone, alone_mask = padded(sequences[1:2], 4)
         torch.testing.assert_close(model(alone, alone_mask)[0], model(x, mask)[1])
+        one_frame, one_mask = padded([sequences[0][:1]], 1)  # a batch of one frame: nothing to difference
+        torch.testing.assert_close(model(one_frame, one_mask)[0], model(*padded([sequences[0][:1]], 5))[0])
 
 
 def test_an_all_padding_recording_gives_finite_logits_and_gradients():

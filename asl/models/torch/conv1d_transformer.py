@@ -51,7 +51,7 @@ def motion_features(x: torch.Tensor, mask: torch.Tensor, centre_position: int) -
     position = (x - centre) / variance.sqrt()  # (B, T, L, C)
     position = torch.where(observed.unsqueeze(-1), position, torch.full_like(position, float("nan")))
     position = position[..., :KEPT_COORDINATES]
-    padding = torch.full_like(position[:, :2], float("nan"))  # beyond the sequence: differences there are 0
+    padding = torch.full_like(position[:, :1], float("nan")).expand(-1, 2, -1, -1)  # beyond the sequence: 0 there
     ahead = torch.cat([position, padding], dim=1)  # (B, T + 2, L, 2)
     first, second = ahead[:, 1:-1] - position, ahead[:, 2:] - position
     features = torch.cat([part.flatten(start_dim=2) for part in (position, first, second)], dim=-1)  # (B, T, 6L)
