@@ -1,8 +1,9 @@
 """Size and speed of every registered PyTorch model, against the GISLR deployment limits (40 MB, 100 ms per sequence).
 
 Usage: python benchmarks/models.py [--device auto] [--models TransformerPredictor,HybridModel] [--classes 250]
-Each model is built from its params.yaml entry for inputs of the pipeline's shape (preprocess.frames × 96 landmarks
-× data.coordinates; 32 × 96 × 2 by default) and 250 classes (GISLR's signs). Times exactly what the pipeline runs:
+Each model is built from its params.yaml entry for inputs of the shape its input transform gives (the seed models:
+preprocess.frames × 96 landmarks × data.coordinates, 32 × 96 × 2 by default; variable-length models: their
+max_frames, all real) and 250 classes (GISLR's signs). Times exactly what the pipeline runs:
 `BaseModel.training_step` (the native trainer's step; Lightning runs the same forward, loss and optimizer) on
 random batches of `train.batch_size`, and `BaseModel.predict_logits` (what evaluation and inference call) on one
 sequence with one CPU thread. Prints one line per model: parameters, checkpoint size (`save_checkpoint`), training
@@ -29,6 +30,7 @@ import numpy as np
 import torch
 import typer
 
+from asl.data.inputs import InputPipeline
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry, model_names
 from asl.models.torch.base import BaseModel, FrozenModel, freeze_for_inference
@@ -89,11 +91,11 @@ def inference_latency(model: BaseModel | FrozenModel, runs: int, shape: InputSha
     return float(np.median(times)), float(np.percentile(times, 95))
 
 
-def tensorflow_row(name: str, config, shape: InputShape, classes: int, batches: int, runs: int) -> str:
+def tensorflow_row(name: str, config, pipeline: InputPipeline, shape: InputShape, classes: int, batches: int,
+                   runs: int) -> str:
     """The same columns for a TensorFlow model (see the module's docstring)."""
     import tensorflow as tf
 
-    from asl.data.inputs import checkpoint_pipeline
     from asl.inference.export import convert, raw_landmark_archive
     from asl.training.tf_trainer import make_train_step
 
@@ -110,7 +112,6 @@ def tensorflow_row(name: str, config, shape: InputShape, classes: int, batches: 
         model.save_checkpoint(Path(folder) / "model.keras", {"signs": [f"sign{i}" for i in range(classes)],
                                                              "params": dataclasses.asdict(config)})
         size = sum(path.stat().st_size for path in Path(folder).iterdir()) / 1e6
-        pipeline = checkpoint_pipeline({"params": dataclasses.asdict(config)})  # the seed models' fixed frames
         raw_landmark_archive(model, pipeline).write_out(folder + "/saved", verbose=False)
         flatbuffer = convert(tf.lite.TFLiteConverter.from_saved_model(folder + "/saved"))
     run = tf.lite.Interpreter(model_content=flatbuffer, num_threads=1).get_signature_runner()
@@ -121,7 +122,7 @@ def tensorflow_row(name: str, config, shape: InputShape, classes: int, batches: 
     times = np.array([timed(call, torch.device("cpu")) for _ in range(runs)]) * 1000
     median, p95 = float(np.median(times)), float(np.percentile(times, 95))
     fits = "yes" if size <= LIMIT_MB and p95 <= LIMIT_MS else "no"
-    return f"{name} {model.count_params()} {size:.1f} {throughput:.0f} {median:.1f} {p95:.1f} - {fits}"  # no TorchScript
+    return f"{model.count_params()} {size:.1f} {throughput:.0f} {median:.1f} {p95:.1f} - {fits}"  # no TorchScript
 
 
 @app.command()
@@ -131,15 +132,17 @@ def main(params: Path = Path("params.yaml"), device: str = "auto",
          classes: int = 250, train_batches: int = 3, runs: int = 50) -> None:
     config = load_params(params)
     torch_device = resolve_device(device)
-    shape = InputShape(config.preprocess.frames, 96, len(config.data.coordinates))
     names = [name for name in models.split(",") if name] or model_names(framework)
-    typer.echo(f"device {torch_device}, input {shape.frames}x{shape.landmarks}x{shape.coordinates}, {classes} classes, "
-               f"batch {config.train.batch_size}; limits {LIMIT_MB:.0f} MB and {LIMIT_MS:.0f} ms (p95)")
-    typer.echo("model parameters checkpoint_MB train_seq_per_s latency_median_ms latency_p95_ms frozen_median_ms "
-               "fits_gislr")
+    typer.echo(f"device {torch_device}, {classes} classes, batch {config.train.batch_size}; limits {LIMIT_MB:.0f} MB "
+               f"and {LIMIT_MS:.0f} ms (p95); input: frames x landmarks x coordinates, every frame real")
+    typer.echo("model input parameters checkpoint_MB train_seq_per_s latency_median_ms latency_p95_ms "
+               "frozen_median_ms fits_gislr")
     for name in names:
+        pipeline = InputPipeline.of(dataclasses.replace(config, model=name, framework=framework))
+        shape = InputShape(pipeline.frames, pipeline.landmarks, len(config.data.coordinates))
+        typer.echo(f"{name} {shape.frames}x{shape.landmarks}x{shape.coordinates} ", nl=False)
         if framework == "tensorflow":
-            typer.echo(tensorflow_row(name, config, shape, classes, train_batches, runs))
+            typer.echo(tensorflow_row(name, config, pipeline, shape, classes, train_batches, runs))
             continue
         entry = get_model_entry("pytorch", name)
         torch.manual_seed(0)
@@ -151,7 +154,7 @@ def main(params: Path = Path("params.yaml"), device: str = "auto",
         frozen_median = f"{inference_latency(frozen, runs, shape, classes, torch_device)[0]:.1f}" if frozen else "eager"
         fits = "yes" if size <= LIMIT_MB and p95 <= LIMIT_MS else "no"
         parameters = sum(p.numel() for p in model.parameters())
-        typer.echo(f"{name} {parameters} {size:.1f} {throughput:.0f} {median:.1f} {p95:.1f} {frozen_median} {fits}")
+        typer.echo(f"{parameters} {size:.1f} {throughput:.0f} {median:.1f} {p95:.1f} {frozen_median} {fits}")
 
 
 if __name__ == "__main__":
