@@ -35,6 +35,7 @@ def scratch_repository(tmp_path: Path) -> Path:
     params["sample"].update(participants=5, signs=["hello", "thankyou", "bye"], sequences_per_sign=20, max_frames=30)
     params["train"].update(epochs=2, batch_size=16)
     params["split"].update(train_size=0.4, valid_size=0.2, test_size=0.4)  # two test participants: an interval
+    params["model"] = "TransformerPredictor"  # small and quick: these tests are about the pipeline
     params["models"]["TransformerPredictor"].update(d_model=16, n_head=2, dim_feedforward=32, num_layers=1)
     params["models"]["LSTMPredictor"].update(hidden_dim=16, layer_dim=1)
     (copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
