@@ -8,6 +8,7 @@ definition as training) and returns `outputs`, the model's logits (classes,) for
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -17,8 +18,15 @@ from asl.errors import AslError, exit_on_user_error
 from asl.io import atomic_path
 
 
-def export_tflite(checkpoint: Path, out: Path) -> int:
-    """Convert the TensorFlow model of `checkpoint` (folder or .keras file) to TFLite; returns the file's size."""
+@dataclass(frozen=True)
+class Export:
+    size: int  # bytes
+    builtin_ops: bool  # False: the file needs TensorFlow's own kernels (the flex delegate) to run
+
+
+def export_tflite(checkpoint: Path, out: Path) -> Export:
+    """Convert the TensorFlow model of `checkpoint` (folder or .keras file) to TFLite; returns the file's size and
+    whether TFLite's built-in ops sufficed."""
     import tensorflow as tf
 
     from asl.inference.predictor import find_checkpoint
@@ -30,21 +38,25 @@ def export_tflite(checkpoint: Path, out: Path) -> int:
     model, extras = load_model_from_checkpoint(path)
     with tempfile.TemporaryDirectory() as saved:  # through a SavedModel, so the weights are frozen into the file
         raw_landmark_archive(model, checkpoint_pipeline(extras)).write_out(saved, verbose=False)
-        flatbuffer = convert(tf.lite.TFLiteConverter.from_saved_model(saved))
+        flatbuffer, builtin_ops = convert(tf.lite.TFLiteConverter.from_saved_model(saved))
     with atomic_path(out) as temporary:
         temporary.write_bytes(flatbuffer)
-    return len(flatbuffer)
+    return Export(len(flatbuffer), builtin_ops)
 
 
-def convert(converter) -> bytes:
-    """TFLite built-in ops where they suffice, else with TensorFlow's own kernels (the flex delegate)."""
+def convert(converter) -> tuple[bytes, bool]:
+    """TFLite built-in ops where they suffice (True), else with TensorFlow's own kernels, the flex delegate
+    (False, with a warning on stderr: such a file runs only where the flex delegate is linked in)."""
     import tensorflow as tf
 
     try:
-        return converter.convert()
-    except Exception:  # ops without a TFLite kernel: fall back to TensorFlow's own kernels (flex delegate)
+        return converter.convert(), True
+    except Exception as error:  # ops without a TFLite kernel: fall back to TensorFlow's own kernels (flex delegate)
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        typer.echo(f"warning: TFLite built-in ops do not suffice ({first_line}); converting with TensorFlow ops "
+                   "(flex delegate), which the plain TFLite runtime cannot run", err=True)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
-        return converter.convert()
+        return converter.convert(), False
 
 
 def raw_landmark_archive(model, pipeline: InputPipeline):
@@ -79,5 +91,7 @@ def export(
     """Export a trained TensorFlow model to TFLite: raw landmarks of one sequence in, logits out."""
     if format != "tflite":
         raise AslError(f"--format {format!r} is not supported; choose tflite")
-    size = export_tflite(checkpoint, out)
-    typer.echo(f"wrote {out} ({size / 1e6:.2f} MB): input `inputs` (frames, 543, 3), output `outputs` (logits)")
+    result = export_tflite(checkpoint, out)
+    ops = "built-in ops only" if result.builtin_ops else "needs the flex delegate"
+    typer.echo(f"wrote {out} ({result.size / 1e6:.2f} MB, {ops}): input `inputs` (frames, 543, 3), output "
+               "`outputs` (logits)")
