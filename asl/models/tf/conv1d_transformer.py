@@ -61,8 +61,8 @@ class MotionFeatures(keras.layers.Layer):
         # variance 0: every observed point sits on the centre, so it normalises to 0 whatever the scale
         scale = tf.where(variance > 0, tf.sqrt(tf.maximum(variance, 1e-30)), 1.0)
         position = ((values - centre) / scale * weights)[..., :KEPT_COORDINATES]  # (B, T, L, 2), 0 where missing
-        ahead = tf.concat([position, tf.zeros_like(position[:, :2])], axis=1)  # (B, T + 2, L, 2)
-        seen_ahead = tf.concat([weights, tf.zeros_like(weights[:, :2])], axis=1)
+        beyond = [[0, 0], [0, 2], [0, 0], [0, 0]]  # two frames past the end: nothing observed there
+        ahead, seen_ahead = tf.pad(position, beyond), tf.pad(weights, beyond)  # (B, T + 2, L, ·)
         first = (ahead[:, 1:-1] - position) * seen_ahead[:, 1:-1] * weights  # 0 unless both points are observed
         second = (ahead[:, 2:] - position) * seen_ahead[:, 2:] * weights
         shape = tf.shape(values)
