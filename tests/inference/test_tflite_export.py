@@ -139,3 +139,20 @@ def test_the_recognizer_predicts_through_a_compiled_graph_as_keras_does(exported
     x, mask = to_model_input(values)
     expected = tf.nn.softmax(model([x[None], mask[None]], training=False)).numpy()[0]
     np.testing.assert_allclose(recognizer.probabilities(values), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_a_conversion_needing_tensorflow_ops_falls_back_with_a_warning(capsys):
+    from asl.inference.export import convert
+
+    class Converter:  # built-in ops fail, as for an op TFLite lacks; the flex delegate's ops then succeed
+        target_spec = type("TargetSpec", (), {"supported_ops": None})()
+
+        def convert(self):
+            if self.target_spec.supported_ops is None:
+                raise RuntimeError("'tf.Foo' op is neither a custom op nor a flex op\nmore detail")
+            return b"flatbuffer"
+
+    assert convert(Converter()) == (b"flatbuffer", False)
+    warning = capsys.readouterr().err
+    assert warning.startswith("warning: TFLite built-in ops do not suffice ('tf.Foo' op is neither a custom op")
+    assert "flex delegate" in warning and "more detail" not in warning
