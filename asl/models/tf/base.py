@@ -162,34 +162,37 @@ class TFModel(keras.Model):
 
 
 class WarmupCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
-    """Per step: a linear warmup to `peak` over `warmup_steps`, then a cosine decay to `floor` at `total_steps`
-    (constant after)."""
+    """The PyTorch trainers' cosine schedule (asl.models.torch.base.learning_rate_schedule) evaluated per step at
+    the fractional epoch e = step / steps_per_epoch, so both frameworks agree at every epoch's start: a linear
+    warmup, (e + 1) / (warmup + 1) of `peak` for e < `warmup_epochs`, then a cosine decay to `floor` at the start
+    of the last of `epochs` (constant after)."""
 
-    def __init__(self, peak: float, floor: float, warmup_steps: int, total_steps: int) -> None:
-        self.peak, self.floor, self.warmup_steps, self.total_steps = peak, floor, warmup_steps, total_steps
+    def __init__(self, peak: float, floor: float, warmup_epochs: int, epochs: int, steps_per_epoch: int) -> None:
+        self.peak, self.floor, self.warmup_epochs, self.epochs = peak, floor, warmup_epochs, epochs
+        self.steps_per_epoch = steps_per_epoch
 
     def __call__(self, step):
-        step = tf.cast(step, tf.float32)
-        warmup = self.peak * (step + 1) / float(max(self.warmup_steps, 1))
-        progress = tf.clip_by_value((step - self.warmup_steps) / float(max(self.total_steps - self.warmup_steps, 1)),
+        epoch = tf.cast(step, tf.float32) / float(self.steps_per_epoch)
+        warmup = self.peak * (epoch + 1) / float(self.warmup_epochs + 1)
+        progress = tf.clip_by_value((epoch - self.warmup_epochs) / float(max(self.epochs - 1 - self.warmup_epochs, 1)),
                                     0.0, 1.0)
         decayed = self.floor + (self.peak - self.floor) * 0.5 * (1 + tf.cos(math.pi * progress))
-        return tf.where(step < self.warmup_steps, warmup, decayed)
+        return tf.where(epoch < self.warmup_epochs, warmup, decayed)
 
     def get_config(self) -> dict:
-        return {"peak": self.peak, "floor": self.floor, "warmup_steps": self.warmup_steps,
-                "total_steps": self.total_steps}
+        return {"peak": self.peak, "floor": self.floor, "warmup_epochs": self.warmup_epochs, "epochs": self.epochs,
+                "steps_per_epoch": self.steps_per_epoch}
 
 
 def learning_rate_schedule(learning_rate: float, settings: SchedulerConfig, steps_per_epoch: int,
                            epochs: int) -> keras.optimizers.schedules.LearningRateSchedule:
     """`exponential`: the rate multiplied by gamma once per epoch; `cosine`: per step, a linear warmup over
-    `warmup_epochs`, then a cosine decay to `min_learning_rate` at the end of `epochs`."""
+    `warmup_epochs`, then a cosine decay to `min_learning_rate` at the last of `epochs` (WarmupCosineDecay)."""
     if settings.name == "exponential":
         return keras.optimizers.schedules.ExponentialDecay(learning_rate, decay_steps=steps_per_epoch,
                                                            decay_rate=settings.gamma, staircase=True)
-    return WarmupCosineDecay(learning_rate, settings.min_learning_rate, settings.warmup_epochs * steps_per_epoch,
-                             epochs * steps_per_epoch)
+    return WarmupCosineDecay(learning_rate, settings.min_learning_rate, settings.warmup_epochs, epochs,
+                             steps_per_epoch)
 
 
 class CompiledModel:
