@@ -113,7 +113,7 @@ def tensorflow_row(name: str, config, pipeline: InputPipeline, shape: InputShape
                                                              "params": dataclasses.asdict(config)})
         size = sum(path.stat().st_size for path in Path(folder).iterdir()) / 1e6
         raw_landmark_archive(model, pipeline).write_out(folder + "/saved", verbose=False)
-        flatbuffer = convert(tf.lite.TFLiteConverter.from_saved_model(folder + "/saved"))
+        flatbuffer, _ = convert(tf.lite.TFLiteConverter.from_saved_model(folder + "/saved"))
     run = tf.lite.Interpreter(model_content=flatbuffer, num_threads=1).get_signature_runner()
     raw = np.random.default_rng(0).uniform(0.1, 0.9, size=(shape.frames, 543, 3)).astype(np.float32)
     call = lambda: run(inputs=raw)  # noqa: E731

@@ -53,7 +53,7 @@ def main(checkpoint: Path = typer.Option(None, help="a PyTorch checkpoint folder
             built.save_checkpoint(checkpoint, {"signs": [str(i) for i in range(250)], "inputs": pipeline.record(),
                                                "params": dataclasses.asdict(config)})
         model, extras = load_model_from_checkpoint(checkpoint)
-        size = export_onnx(checkpoint, Path(folder) / "model.onnx")
+        size = export_onnx(checkpoint, Path(folder) / "model.onnx").size
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         session = onnxruntime.InferenceSession(str(Path(folder) / "model.onnx"), options,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,19 @@ def prediction_metadata(extras: dict, model: str) -> dict:
             "min_frames": (params.get("clean") or {}).get("min_frames")}
 
 
-def export_tflite(checkpoint: Path, out: Path) -> int:
-    """Convert the TensorFlow model of `checkpoint` (folder or .keras file) to TFLite; returns the file's size."""
+@dataclass(frozen=True)
+class Export:
+    size: int  # bytes
+    builtin_ops: bool  # False: a TFLite file that needs TensorFlow's own kernels (the flex delegate) to run
+
+    @property
+    def ops(self) -> str:
+        return "built-in ops only" if self.builtin_ops else "needs the flex delegate"
+
+
+def export_tflite(checkpoint: Path, out: Path) -> Export:
+    """Convert the TensorFlow model of `checkpoint` (folder or .keras file) to TFLite; returns the file's size and
+    whether TFLite's built-in ops sufficed."""
     import tensorflow as tf
 
     from asl.inference.predictor import find_checkpoint
@@ -57,22 +69,26 @@ def export_tflite(checkpoint: Path, out: Path) -> int:
     model, extras = load_model_from_checkpoint(path)
     with tempfile.TemporaryDirectory() as saved:  # through a SavedModel, so the weights are frozen into the file
         raw_landmark_archive(model, checkpoint_pipeline(extras)).write_out(saved, verbose=False)
-        flatbuffer = convert(tf.lite.TFLiteConverter.from_saved_model(saved))
+        flatbuffer, builtin_ops = convert(tf.lite.TFLiteConverter.from_saved_model(saved))
     flatbuffer = with_tflite_metadata(flatbuffer, prediction_metadata(extras, type(model).__name__))
     with atomic_path(out) as temporary:
         temporary.write_bytes(flatbuffer)
-    return len(flatbuffer)
+    return Export(len(flatbuffer), builtin_ops)
 
 
-def convert(converter) -> bytes:
-    """TFLite built-in ops where they suffice, else with TensorFlow's own kernels (the flex delegate)."""
+def convert(converter) -> tuple[bytes, bool]:
+    """TFLite built-in ops where they suffice (True), else with TensorFlow's own kernels, the flex delegate
+    (False, with a warning on stderr: such a file runs only where the flex delegate is linked in)."""
     import tensorflow as tf
 
     try:
-        return converter.convert()
-    except Exception:  # ops without a TFLite kernel: fall back to TensorFlow's own kernels (flex delegate)
+        return converter.convert(), True
+    except Exception as error:  # ops without a TFLite kernel: fall back to TensorFlow's own kernels (flex delegate)
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        typer.echo(f"warning: TFLite built-in ops do not suffice ({first_line}); converting with TensorFlow ops "
+                   "(flex delegate), which the plain TFLite runtime cannot run", err=True)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
-        return converter.convert()
+        return converter.convert(), False
 
 
 def with_tflite_metadata(flatbuffer: bytes, metadata: dict) -> bytes:
@@ -91,9 +107,9 @@ def with_tflite_metadata(flatbuffer: bytes, metadata: dict) -> bytes:
     return flatbuffer_utils.convert_object_to_bytearray(model)
 
 
-def export_onnx(checkpoint: Path, out: Path) -> int:
+def export_onnx(checkpoint: Path, out: Path) -> Export:
     """Convert the PyTorch model of `checkpoint` (folder or .pt file) to ONNX, checked against the model on
-    ONNX Runtime (`check_onnx_graph`), with `prediction_metadata`; returns the file's size."""
+    ONNX Runtime (`check_onnx_graph`), with `prediction_metadata`; returns the file's size (standard ONNX ops)."""
     import onnx
 
     from asl.inference.predictor import find_checkpoint
@@ -111,7 +127,7 @@ def export_onnx(checkpoint: Path, out: Path) -> int:
     serialized = graph.SerializeToString()
     with atomic_path(out) as temporary:
         temporary.write_bytes(serialized)
-    return len(serialized)
+    return Export(len(serialized), builtin_ops=True)
 
 
 def onnx_graph(model, variable_frames: bool):
@@ -213,5 +229,5 @@ def export(
         raise AslError(f"--format {format!r} is not supported; choose {' or '.join(FORMATS)}")
     exporter, signature = FORMATS[format]
     out = out or Path(f"models/model.{format}")
-    size = exporter(checkpoint, out)
-    typer.echo(f"wrote {out} ({size / 1e6:.2f} MB): {signature}")
+    result = exporter(checkpoint, out)
+    typer.echo(f"wrote {out} ({result.size / 1e6:.2f} MB, {result.ops}): {signature}")

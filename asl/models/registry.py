@@ -18,7 +18,8 @@ MODEL_MODULES: dict[str, tuple[str, ...]] = {
     "pytorch": ("asl.models.torch.lstm", "asl.models.torch.transformer", "asl.models.torch.yet_another_transformer",
                 "asl.models.torch.ensembles", "asl.models.torch.cv_transfer", "asl.models.torch.lightning_models",
                 "asl.models.torch.conv1d_transformer"),
-    "tensorflow": ("asl.models.tf.lstm", "asl.models.tf.transformer", "asl.models.tf.hybrid", "asl.models.tf.cv"),
+    "tensorflow": ("asl.models.tf.lstm", "asl.models.tf.transformer", "asl.models.tf.hybrid", "asl.models.tf.cv",
+                   "asl.models.tf.conv1d_transformer"),
 }
 FRAMEWORK_TITLES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
 

@@ -38,17 +38,35 @@ def build_model(params: Params, input_shape: InputShape, num_classes: int) -> TF
     return entry.model_class(entry.build_config(params.model_settings()), input_shape, num_classes)
 
 
-def make_train_step(model: TFModel, optimizer: keras.optimizers.Optimizer) -> Callable:
-    """A compiled optimisation step returning (loss, logits). Rebuilt whenever the dropout rate changes, since a
-    traced step keeps the rates it was traced with."""
-    loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+def make_train_step(model: TFModel, optimizer: keras.optimizers.Optimizer, label_smoothing: float = 0.0,
+                    awp_strength: float = 0.0) -> Callable:
+    """A compiled optimisation step returning (loss, logits at the unperturbed weights), with the cross-entropy's
+    `label_smoothing` (train.label_smoothing) and AWP of `awp_strength` (0: off). Rebuilt whenever the dropout rate
+    or the AWP strength changes, since a traced step keeps what it was traced with.
+
+    AWP (the GISLR 1st place's tf_utils AWP, as the PyTorch trainer): the gradient is taken at weights moved by
+    `awp_strength * g / ||g||` per weight tensor (g its gradient at the weights; 0 where ||g|| is 0), then applied
+    to the weights as they were."""
+    loss_function = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=label_smoothing)
+
+    def loss_and_gradients(values, mask, labels):
+        with tf.GradientTape() as tape:
+            logits = model([values, mask], training=True)
+            loss = loss_function(tf.one_hot(labels, model.num_classes), logits)
+        return loss, logits, tape.gradient(loss, model.trainable_variables)
 
     @tf.function
     def step(values, mask, labels):
-        with tf.GradientTape() as tape:
-            logits = model([values, mask], training=True)
-            loss = loss_function(labels, logits)
-        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        loss, logits, gradients = loss_and_gradients(values, mask, labels)
+        if awp_strength > 0:
+            moved = [(variable, gradient, tf.identity(variable)) for variable, gradient
+                     in zip(model.trainable_variables, gradients) if gradient is not None]
+            for variable, gradient, _ in moved:
+                variable.assign_add(tf.math.divide_no_nan(awp_strength * gradient, tf.norm(gradient)))
+            _, _, gradients = loss_and_gradients(values, mask, labels)
+            for variable, _, saved in moved:
+                variable.assign(saved)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         return loss, logits
 
     return step
@@ -72,16 +90,19 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     steps_per_epoch = min(len(batches), max_batches or len(batches))
     model = build_model(params, InputShape(*data.values.shape[1:]), len(data.signs))
-    optimizer = model.configure_optimizer(steps_per_epoch)
+    optimizer = model.configure_optimizer(steps_per_epoch, epochs)
     stopper = EarlyStopping(params.train.early_stop)
     logger = EpochLogger(live_dir, tensorboard_dir)
     summary: dict[str, float | int | str] = {}
-    step, rates = None, None
+    step, rates, awp_strength = None, None, None
     for epoch in range(epochs):
         rate_for = dropout_schedule(epoch, params.callbacks.dropout)
         new_rates = model.schedule_dropout(rate_for) if rate_for is not None else rates
-        if step is None or new_rates != rates:
-            step, rates = make_train_step(model, optimizer), new_rates
+        new_awp = params.train.awp.strength if epoch >= params.train.awp.start_epoch else 0.0
+        if step is None or (new_rates, new_awp) != (rates, awp_strength):
+            step = make_train_step(model, optimizer, params.train.label_smoothing, new_awp)
+        rates, awp_strength = new_rates, new_awp
+        model.on_epoch_start(epoch)
         probability = scheduled_augment_probability(epoch, params.augment.probability, params.callbacks.augmentation)
         augmenter = training_augmenter(params.augment, probability, input_groups(data.values),
                                        params.preprocess.normalization, params.seed, model.landmark_shape.frames)

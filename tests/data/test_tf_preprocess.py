@@ -1,12 +1,12 @@
-"""The TensorFlow preprocessing layer (inside the exported model) computes exactly the seed models' input pipeline
-(store step, then the fixed_frames transform), for both store policies."""
+"""The TensorFlow preprocessing layers (inside the exported model) compute exactly the input pipelines (store step,
+then the fixed_frames or variable_frames transform), for both store policies."""
 
 import numpy as np
 import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from asl.data.inputs import FixedFrames, InputPipeline  # noqa: E402
+from asl.data.inputs import FixedFrames, InputPipeline, VariableFrames  # noqa: E402
 from asl.data.preprocess import StoreLayout, to_model_input  # noqa: E402
 from asl.data.raw import read_landmarks  # noqa: E402
 from asl.data.tf_preprocess import Preprocess, preprocess_layer  # noqa: E402
@@ -17,10 +17,16 @@ CONFIG = PreprocessConfig(frames=32, max_gap=3, chunk_size=1,
                           landmarks=["lips", "left_hand", "right_hand", "nose", "eyes", "pose"])
 
 
-def both(raw: np.ndarray, coordinates=("x", "y"), config=CONFIG):
-    """(numpy values, numpy mask), (tf values, tf mask) of one raw sequence (T, 543, 3)."""
+GROUPS = ("lips", "left_hand", "right_hand", "nose", "eyes")  # the Conv1DTransformer's
+
+
+def both(raw: np.ndarray, coordinates=("x", "y"), config=CONFIG, variable=None):
+    """(numpy values, numpy mask), (tf values, tf mask) of one raw sequence (T, 543, 3); `variable`: the
+    variable_frames transform of (max_frames, groups) instead of fixed_frames."""
     channels = [("x", "y", "z").index(name) for name in coordinates]
-    pipeline = InputPipeline(StoreLayout.of(config, coordinates), FixedFrames(config.frames, config.normalization))
+    transform = (VariableFrames(variable[0], config.normalization, variable[1]) if variable
+                 else FixedFrames(config.frames, config.normalization))
+    pipeline = InputPipeline(StoreLayout.of(config, coordinates), transform)
     expected = to_model_input(pipeline.from_raw(raw[..., channels]))
     layer = preprocess_layer(pipeline)
     return expected, [array.numpy() for array in layer(tf.constant(raw, dtype=tf.float32))]
@@ -28,6 +34,7 @@ def both(raw: np.ndarray, coordinates=("x", "y"), config=CONFIG):
 
 def assert_same(raw, atol=2e-6, **options):
     (values, mask), (tf_values, tf_mask) = both(raw, **options)
+    assert tf_values.shape == values.shape
     np.testing.assert_array_equal(tf_mask, mask)
     np.testing.assert_allclose(tf_values, values, rtol=0, atol=atol)
 
@@ -42,6 +49,17 @@ def test_matches_numpy_on_real_competition_files(gislr_sample, normalization):
         # the layer's statistics are float32 sums (numpy's are float64): standardised values agree to 1e-5
         assert_same(read_landmarks(path, ("x", "y", "z")).values.astype(np.float32), config=config,
                     coordinates=("x", "y", "z"), atol=2e-6 if normalization == "none" else 1e-5)
+
+
+@pytest.mark.parametrize("normalization", ["none", "standardize"])
+def test_variable_frames_match_numpy_on_real_competition_files(gislr_sample, normalization):
+    files = sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet"))[::6]
+    config = PreprocessConfig(frames=32, max_gap=3, chunk_size=1, normalization=normalization,
+                              landmarks=CONFIG.landmarks)
+    for path in files:
+        assert_same(read_landmarks(path, ("x", "y", "z")).values.astype(np.float32), config=config,
+                    coordinates=("x", "y", "z"), atol=2e-6 if normalization == "none" else 1e-5,
+                    variable=(384, GROUPS))
 
 
 def raw_sequence(frames: int, seed: int = 0) -> np.ndarray:
@@ -72,6 +90,30 @@ def test_matches_numpy_on_gaps_edges_and_dropped_frames():
     assert_same(raw, coordinates=("x", "y", "z"))
     assert_same(raw, config=PreprocessConfig(frames=16, max_gap=0, chunk_size=1))
     assert_same(raw, config=PreprocessConfig(frames=16, max_gap=3, chunk_size=1, drop_frames="empty"))
+
+
+def test_variable_frames_match_numpy_on_gaps_dropped_frames_truncation_and_both_store_policies():
+    raw = raw_sequence(60)
+    raw[10:13, LEFT] = np.nan  # interior gap of 3: filled by a without_hands store
+    raw[:, RIGHT] = np.nan
+    raw[20:26, :] = np.nan  # nothing at all: dropped by either policy
+    raw[40:45, np.concatenate([LEFT, part_rows("pose")])] = np.nan  # no hand: dropped by without_hands only
+    raw[50:53, np.concatenate([LEFT, part_rows("face")])] = np.nan  # only pose: kept by the store, not the model
+    for drop_frames in ("without_hands", "empty"):
+        config = PreprocessConfig(frames=32, max_gap=3, chunk_size=1, drop_frames=drop_frames,
+                                  landmarks=CONFIG.landmarks)
+        for variable in ((384, GROUPS), (20, GROUPS), (384, ())):
+            assert_same(raw, config=config, variable=variable)
+        assert_same(raw, config=config, variable=(384, GROUPS), coordinates=("x", "y", "z"))
+
+
+def test_a_sequence_the_variable_transform_keeps_nothing_of_becomes_one_padded_frame():
+    raw = raw_sequence(12)
+    raw[:, np.concatenate([LEFT, RIGHT])] = np.nan
+    config = PreprocessConfig(frames=32, max_gap=3, chunk_size=1, landmarks=CONFIG.landmarks)
+    assert_same(raw, config=config, variable=(384, GROUPS))
+    (_, mask), (values, _) = both(raw, config=config, variable=(384, GROUPS))
+    assert values.shape == (1, 118, 2) and not mask.any() and not values.any()
 
 
 @pytest.mark.parametrize("normalization", ["none", "minmax", "standardize"])

@@ -12,7 +12,7 @@ tf = pytest.importorskip("tensorflow")
 from typer.testing import CliRunner  # noqa: E402
 
 from asl.cli import app  # noqa: E402
-from asl.data.inputs import checkpoint_pipeline  # noqa: E402
+from asl.data.inputs import InputPipeline, checkpoint_pipeline  # noqa: E402
 from asl.data.preprocess import to_model_input  # noqa: E402
 from asl.data.raw import read_landmarks  # noqa: E402
 from asl.models.config import InputShape  # noqa: E402
@@ -61,6 +61,56 @@ def test_tflite_outputs_match_the_keras_model_on_real_files(exported, gislr_samp
     print(f"TFLite vs Keras on {len(differences)} real files: max abs difference {max(differences):.2e}, "
           f"median latency {1000 * np.median(seconds):.2f} ms (1 thread)")
     assert len(differences) > 30 and max(differences) < 1e-4
+
+
+@pytest.fixture(scope="module", params=["none", "standardize"])
+def exported_conv1d(tmp_path_factory, request):
+    """A small Conv1DTransformer (variable_frames input), a few steps trained so its BatchNorm statistics are its
+    own, as the train stage saves it, and its TFLite export through the command."""
+    from asl.training.tf_trainer import make_train_step
+
+    folder = tmp_path_factory.mktemp("export_conv1d")
+    params = load_params(REPO / "params.yaml")
+    params = dataclasses.replace(params, framework="tensorflow", model="Conv1DTransformer",
+                                 preprocess=dataclasses.replace(params.preprocess, normalization=request.param))
+    settings = dict(params.models["Conv1DTransformer"], dim=32, blocks=1, conv_per_block=2, kernel_size=5,
+                    num_heads=2)
+    params = dataclasses.replace(params, models={**params.models, "Conv1DTransformer": settings})
+    pipeline = InputPipeline.of(params)
+    entry = get_model_entry("tensorflow", "Conv1DTransformer")
+    tf.keras.utils.set_random_seed(3)
+    model = entry.model_class(entry.build_config(settings), InputShape(pipeline.frames, pipeline.landmarks,
+                                                                      len(params.data.coordinates)), 250)
+    rng = np.random.default_rng(0)
+    step = make_train_step(model, model.configure_optimizer(steps_per_epoch=3))
+    for _ in range(3):
+        step(rng.normal(size=(4, 20, pipeline.landmarks, 2)).astype(np.float32), np.ones((4, 20), bool),
+             rng.integers(0, 250, size=4))
+    model.save_checkpoint(folder / "best" / "model.keras", {"signs": [str(i) for i in range(250)],
+                                                            "params": dataclasses.asdict(params),
+                                                            "inputs": pipeline.record()})
+    result = CliRunner().invoke(app, ["export", "--format", "tflite", "--checkpoint", str(folder / "best"),
+                                      "--out", str(folder / "model.tflite")])
+    assert result.exit_code == 0, result.output
+    assert "built-in ops only" in result.output and "warning" not in result.output  # no flex delegate
+    return model, pipeline, folder / "model.tflite"
+
+
+def test_conv1d_transformer_tflite_matches_keras_on_real_files(exported_conv1d, gislr_sample):
+    model, pipeline, path = exported_conv1d
+    run = tf.lite.Interpreter(model_path=str(path), num_threads=1).get_signature_runner()
+    channels = [("x", "y", "z").index(name) for name in pipeline.layout.coordinates]
+    differences = []
+    for file in sorted((gislr_sample / "train_landmark_files").glob("*/*.parquet"))[::8]:
+        raw = read_landmarks(file, ("x", "y", "z")).values.astype(np.float32)  # (T, 543, 3), NaN missing
+        outputs = run(inputs=raw)["outputs"]
+        x, mask = to_model_input(pipeline.from_raw(raw[..., channels]))
+        expected = model([x[None], mask[None]], training=False).numpy()[0]
+        differences.append(np.abs(outputs - expected).max())
+        assert outputs.shape == (250,)
+    print(f"Conv1DTransformer TFLite vs Keras on {len(differences)} real files: max abs difference "
+          f"{max(differences):.2e}")
+    assert len(differences) > 30 and max(differences) <= 1e-4
 
 
 def test_export_refuses_a_pytorch_checkpoint_and_unknown_formats(tmp_path):
@@ -125,3 +175,20 @@ def test_the_recognizer_predicts_through_a_compiled_graph_as_keras_does(exported
     x, mask = to_model_input(values)
     expected = tf.nn.softmax(model([x[None], mask[None]], training=False)).numpy()[0]
     np.testing.assert_allclose(recognizer.probabilities(values), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_a_conversion_needing_tensorflow_ops_falls_back_with_a_warning(capsys):
+    from asl.inference.export import convert
+
+    class Converter:  # built-in ops fail, as for an op TFLite lacks; the flex delegate's ops then succeed
+        target_spec = type("TargetSpec", (), {"supported_ops": None})()
+
+        def convert(self):
+            if self.target_spec.supported_ops is None:
+                raise RuntimeError("'tf.Foo' op is neither a custom op nor a flex op\nmore detail")
+            return b"flatbuffer"
+
+    assert convert(Converter()) == (b"flatbuffer", False)
+    warning = capsys.readouterr().err
+    assert warning.startswith("warning: TFLite built-in ops do not suffice ('tf.Foo' op is neither a custom op")
+    assert "flex delegate" in warning and "more detail" not in warning

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -18,7 +19,7 @@ import tensorflow as tf
 
 from asl.errors import AslError
 from asl.io import atomic_path, write_json
-from asl.models.config import InputShape
+from asl.models.config import InputShape, SchedulerConfig
 from asl.models.registry import get_model_entry, model_names, register_model
 
 OPTIMIZERS = {"Adam": keras.optimizers.Adam, "AdamW": keras.optimizers.AdamW, "SGD": keras.optimizers.SGD}
@@ -64,10 +65,11 @@ class MaskedMean(keras.layers.Layer):
         return tf.reduce_sum(values * weights, axis=1) / tf.maximum(tf.reduce_sum(weights, axis=1), 1.0)
 
 
-def model_inputs(input_shape: InputShape) -> list[keras.KerasTensor]:
-    """The two symbolic inputs of every model: values (B, T, L, C) and the frame mask (B, T)."""
-    values = keras.Input((input_shape.frames, input_shape.landmarks, input_shape.coordinates), name="values")
-    mask = keras.Input((input_shape.frames,), dtype="bool", name="mask")
+def model_inputs(input_shape: InputShape, frames: int | None) -> list[keras.KerasTensor]:
+    """The two symbolic inputs of every model: values (B, T, L, C) and the frame mask (B, T); T = `frames`, or any
+    (None) for a model of variable-length input."""
+    values = keras.Input((frames, input_shape.landmarks, input_shape.coordinates), name="values")
+    mask = keras.Input((frames,), dtype="bool", name="mask")
     return [values, mask]
 
 
@@ -84,7 +86,7 @@ class TFModel(keras.Model):
     input_transform = "fixed_frames"
 
     def __init__(self, config: Any, input_shape: InputShape, num_classes: int, **kwargs: Any) -> None:
-        values, mask = model_inputs(input_shape)
+        values, mask = model_inputs(input_shape, self.input_frames(input_shape))
         logits = self.network(ApplyFrameMask()(values, mask), mask, config, input_shape, num_classes)
         super().__init__(inputs=[values, mask], outputs=logits, name=kwargs.pop("name", type(self).__name__),
                          **kwargs)
@@ -93,6 +95,15 @@ class TFModel(keras.Model):
     @staticmethod
     def network(values, mask, config: Any, input_shape: InputShape, num_classes: int):
         raise NotImplementedError
+
+    @classmethod
+    def input_frames(cls, input_shape: InputShape) -> int | None:
+        """The frames of the model's input: fixed, or None (any) when it reads variable-length input."""
+        return None if cls.input_transform == "variable_frames" else input_shape.frames
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Called by the trainer before each training epoch (0-based); models with epoch-dependent layers (late
+        dropout) override it."""
 
     def get_config(self) -> dict:
         return {"config": dataclasses.asdict(self.model_config),
@@ -105,12 +116,12 @@ class TFModel(keras.Model):
         return cls(entry.build_config(settings["config"]), InputShape(**settings["input_shape"]),
                    settings["num_classes"], name=settings.get("name"))
 
-    def configure_optimizer(self, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-        """The configured optimizer with its weight decay, and exponential decay by `gamma` once per epoch."""
+    def configure_optimizer(self, steps_per_epoch: int, epochs: int = 1) -> keras.optimizers.Optimizer:
+        """The configured optimizer with its weight decay and learning-rate schedule (`learning_rate_schedule`);
+        `epochs` (train.epochs) is the length of a cosine schedule."""
         settings = self.model_config.optimizer
-        schedule = keras.optimizers.schedules.ExponentialDecay(
-            settings.learning_rate, decay_steps=max(steps_per_epoch, 1),
-            decay_rate=self.model_config.scheduler.gamma, staircase=True)
+        schedule = learning_rate_schedule(settings.learning_rate, self.model_config.scheduler,
+                                          max(steps_per_epoch, 1), epochs)
         decay = {"weight_decay": settings.weight_decay} if settings.weight_decay else {}
         return OPTIMIZERS[settings.name](learning_rate=schedule, **decay)
 
@@ -150,6 +161,40 @@ class TFModel(keras.Model):
         write_json({"name": type(self).__name__, "framework": "tensorflow", **extra}, path.parent / EXTRAS_FILE)
 
 
+class WarmupCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """The PyTorch trainers' cosine schedule (asl.models.torch.base.learning_rate_schedule) evaluated per step at
+    the fractional epoch e = step / steps_per_epoch, so both frameworks agree at every epoch's start: a linear
+    warmup, (e + 1) / (warmup + 1) of `peak` for e < `warmup_epochs`, then a cosine decay to `floor` at the start
+    of the last of `epochs` (constant after)."""
+
+    def __init__(self, peak: float, floor: float, warmup_epochs: int, epochs: int, steps_per_epoch: int) -> None:
+        self.peak, self.floor, self.warmup_epochs, self.epochs = peak, floor, warmup_epochs, epochs
+        self.steps_per_epoch = steps_per_epoch
+
+    def __call__(self, step):
+        epoch = tf.cast(step, tf.float32) / float(self.steps_per_epoch)
+        warmup = self.peak * (epoch + 1) / float(self.warmup_epochs + 1)
+        progress = tf.clip_by_value((epoch - self.warmup_epochs) / float(max(self.epochs - 1 - self.warmup_epochs, 1)),
+                                    0.0, 1.0)
+        decayed = self.floor + (self.peak - self.floor) * 0.5 * (1 + tf.cos(math.pi * progress))
+        return tf.where(epoch < self.warmup_epochs, warmup, decayed)
+
+    def get_config(self) -> dict:
+        return {"peak": self.peak, "floor": self.floor, "warmup_epochs": self.warmup_epochs, "epochs": self.epochs,
+                "steps_per_epoch": self.steps_per_epoch}
+
+
+def learning_rate_schedule(learning_rate: float, settings: SchedulerConfig, steps_per_epoch: int,
+                           epochs: int) -> keras.optimizers.schedules.LearningRateSchedule:
+    """`exponential`: the rate multiplied by gamma once per epoch; `cosine`: per step, a linear warmup over
+    `warmup_epochs`, then a cosine decay to `min_learning_rate` at the last of `epochs` (WarmupCosineDecay)."""
+    if settings.name == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(learning_rate, decay_steps=steps_per_epoch,
+                                                           decay_rate=settings.gamma, staircase=True)
+    return WarmupCosineDecay(learning_rate, settings.min_learning_rate, settings.warmup_epochs, epochs,
+                             steps_per_epoch)
+
+
 class CompiledModel:
     """A model's inference call traced once into a TensorFlow graph (`tf.function`, any batch size), for predictions
     only: one sequence takes 1.6 ms against 31 ms called eagerly (TransformerPredictor, one CPU thread). It answers
@@ -158,9 +203,10 @@ class CompiledModel:
     def __init__(self, model: TFModel) -> None:
         shape = model.landmark_shape
         self.landmark_shape, self.num_classes = shape, model.num_classes
+        frames = model.input_frames(shape)
         self.predict_logits = tf.function(model.predict_logits, input_signature=[
-            tf.TensorSpec((None, shape.frames, shape.landmarks, shape.coordinates), tf.float32),
-            tf.TensorSpec((None, shape.frames), tf.bool)])
+            tf.TensorSpec((None, frames, shape.landmarks, shape.coordinates), tf.float32),
+            tf.TensorSpec((None, frames), tf.bool)])
 
 
 def mark_checkpoint_finished(path: str | Path) -> None:
