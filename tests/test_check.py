@@ -34,7 +34,7 @@ def test_every_problem_is_reported_at_once(params):
              "optimizer": {"name": "Adam", "learning_rate": 0.0, "weight_decay": 0.0}}
     bad = replace(params, train={"epochs": 0, "batch_size": -1}, evaluate={"batch_size": 0},
                   augment={"probability": 1.5, "methods": ["shift", "normalize"]})
-    bad = dataclasses.replace(bad, models={**params.models, "TransformerPredictor": model})
+    bad = dataclasses.replace(bad, model="TransformerPredictor", models={**params.models, "TransformerPredictor": model})
     with pytest.raises(AslError) as error:
         check_params(bad, where="params.yaml")
     message = str(error.value)
