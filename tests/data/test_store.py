@@ -183,5 +183,9 @@ def test_check_names_the_groups_a_model_input_needs_that_the_store_lacks():
 
     params = load_params(Path(__file__).resolve().parents[2] / "params.yaml")
     hands_only = dataclasses.replace(params.preprocess, landmarks=["left_hand", "right_hand"])
-    problems = params_problems(dataclasses.replace(params, preprocess=hands_only))
-    assert problems == ["preprocess.landmarks (left_hand, right_hand) lacks lips, pose, which the model's input needs"]
+    seed_model = dataclasses.replace(params, model="TransformerPredictor", preprocess=hands_only)
+    assert params_problems(seed_model) == ["preprocess.landmarks (left_hand, right_hand) lacks lips, pose, which the "
+                                           "model's input needs"]
+    first_place = dataclasses.replace(params, model="Conv1DTransformer", preprocess=hands_only)
+    assert params_problems(first_place) == ["models.Conv1DTransformer.landmarks: lips, nose, eyes not in the store; "
+                                            "add them to preprocess.landmarks (left_hand, right_hand)"]

@@ -228,7 +228,8 @@ def test_stage_writes_report_titled_from_params(tmp_path):
     result = subprocess.run(stage_command(paths, tmp_path / "out"), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "out" / "report.md").read_text()
-    assert re.match(r"# .*TransformerPredictor \(pytorch\)", text)
+    params = load_params(REPO / "params.yaml")
+    assert re.match(rf"# .*{params.model} \({params.framework}\)", text)
 
 
 def test_stage_with_values_animates_the_most_frequent_sign(tmp_path):
