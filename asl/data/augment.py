@@ -330,7 +330,8 @@ class Mirror:
         if layout.mirror_permutation is None:
             raise AslError("augment.mirror: the landmark layout has no mirror permutation")
         lib, values = batch.ops.lib, batch.values
-        flipped = batch.ops.take_landmarks(values, batch.ops.asarray(layout.mirror_permutation))  # new: changed in place
+        permutation = batch.ops.asarray(layout.mirror_permutation)
+        flipped = batch.ops.take_landmarks(values, permutation)  # a new array: changed in place below
         flipped[:, 0] = 2 * self.axis - flipped[:, 0]
         return lib.where(params["applied"][:, None, None, None], flipped, values), batch.mask
 
@@ -392,7 +393,7 @@ class Resample:
 @dataclass(frozen=True)
 class FrameDropout:
     """Drop each real frame with probability `rate` (keeping at least one) and resample the kept frames back to
-    the sequence's length (as asl.data.augment.frame_dropout)."""
+    the sequence's length."""
 
     probability: float = 0.0
     rate: float = 0.05
@@ -477,9 +478,9 @@ class BatchAugmenter:
 
     The random parameters depend only on (seed, epoch, batch_index) and the batch's shape: the same for torch and
     numpy, for any device. The output has the input's time dimension T, lengthened to what resample can reach
-    (ceil(T × max_rate)), at most `max_frames` (None: no limit; a longer input is cropped). `chunk`: on the CPU (numpy arrays,
-    CPU tensors), how many sequences are augmented together (bounds the memory of the temporaries); None: the whole
-    batch at once, as always on an accelerator. The result does not depend on it.
+    (ceil(T × max_rate)), at most `max_frames` (None: no limit; a longer input is cropped). `chunk`: on the CPU
+    (numpy arrays, CPU tensors), how many sequences are augmented together (bounds the memory of the temporaries);
+    None: the whole batch at once, as always on an accelerator. The result does not depend on it.
     """
 
     def __init__(self, augmentations: list[Augmentation], layout: Layout, seed: int, max_frames: int | None = None,

@@ -39,7 +39,8 @@ class LandmarkBatches:
         return np.random.default_rng((self.seed, epoch)).permutation(self.rows)
 
     def epoch(self, epoch: int, augmenter: BatchAugmenter | None = None) -> tf.data.Dataset:
-        """This epoch's pipeline: rows → items (parallel, in order) → padded batches → augmented batches → prefetch."""
+        """This epoch's pipeline: rows → items (parallel, in order) → padded batches → augmented batches (with an
+        `augmenter`) → prefetch."""
         frames, landmarks, coordinates = self.values.shape[1:]
         frames = None if getattr(self.values, "variable_length", False) else frames
 
