@@ -193,12 +193,6 @@ class StoreInputs:
     def __len__(self) -> int:
         return len(self.store)
 
-    def lengths(self) -> np.ndarray:
-        """Frames of each recording's input."""
-        if not self.variable_length:
-            return np.full(len(self.store), self.pipeline.frames)
-        return np.clip(self.store.lengths, 1, self.pipeline.frames)
-
     def __getitem__(self, rows) -> np.ndarray:
         if np.ndim(rows) == 0:
             return self.pipeline.from_stored(self.store.sequence(int(rows)))
