@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from asl.params import AugmentScheduleConfig, DropoutScheduleConfig
+from asl.data.augment import BatchAugmenter, training_augmenter
+from asl.params import AugmentScheduleConfig, DropoutScheduleConfig, Params
 
 
 def dropout_schedule(epoch: int, config: DropoutScheduleConfig) -> Callable[[float], float] | None:
@@ -27,3 +28,11 @@ def scheduled_augment_probability(epoch: int, initial: float, config: AugmentSch
         return initial
     return min(max(initial, config.max_probability),
                initial * config.factor ** (epoch // config.interval))
+
+
+def epoch_augmenter(epoch: int, params: Params, groups: tuple[str, ...], frames: int) -> BatchAugmenter:
+    """This epoch's augmenter of model inputs of landmark `groups` and `frames` frames: `augment.methods` with the
+    scheduled `augment.probability` (both frameworks' trainers)."""
+    probability = scheduled_augment_probability(epoch, params.augment.probability, params.callbacks.augmentation)
+    return training_augmenter(params.augment, probability, groups, params.preprocess.normalization, params.seed,
+                              frames)

@@ -14,7 +14,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from asl.data.augment import training_augmenter
 from asl.data.inputs import input_groups
 from asl.data.preprocess import to_model_input
 from asl.data.tf_data import LandmarkBatches
@@ -24,7 +23,7 @@ from asl.check import raise_problems
 from asl.models.tf.base import CompiledModel, TFModel, mark_checkpoint_finished
 from asl.params import Params, range_problems
 from asl.progress import Progress
-from asl.training.callbacks import dropout_schedule, scheduled_augment_probability
+from asl.training.callbacks import dropout_schedule, epoch_augmenter
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
@@ -103,9 +102,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
             step = make_train_step(model, optimizer, params.train.label_smoothing, new_awp)
         rates, awp_strength = new_rates, new_awp
         model.on_epoch_start(epoch)
-        probability = scheduled_augment_probability(epoch, params.augment.probability, params.callbacks.augmentation)
-        augmenter = training_augmenter(params.augment, probability, input_groups(data.values),
-                                       params.preprocess.normalization, params.seed, model.landmark_shape.frames)
+        augmenter = epoch_augmenter(epoch, params, input_groups(data.values), model.landmark_shape.frames)
         learning_rate = float(optimizer.learning_rate)  # this epoch's rate, before its steps
         train_metrics = train_epoch(step, batches.epoch(epoch, augmenter).take(steps_per_epoch), steps_per_epoch,
                                     epoch)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from asl.data.augment import BatchAugmenter, training_augmenter
+from asl.data.augment import BatchAugmenter
 from asl.data.dataset import LandmarkDataset, pad_collate
 from asl.data.inputs import input_groups
 from asl.data.preprocess import to_model_input
@@ -21,7 +21,7 @@ from asl.check import raise_problems
 from asl.models.torch.base import BaseModel, FrozenModel, StepOptions, mark_checkpoint_finished
 from asl.params import Params, TrainConfig, range_problems
 from asl.progress import Progress
-from asl.training.callbacks import dropout_schedule, scheduled_augment_probability
+from asl.training.callbacks import dropout_schedule, epoch_augmenter
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
@@ -155,9 +155,7 @@ def apply_callbacks(model: BaseModel, epoch: int, params: Params, groups: tuple[
     rate_for = dropout_schedule(epoch, params.callbacks.dropout)
     if rate_for is not None:
         model.schedule_dropout(rate_for)
-    probability = scheduled_augment_probability(epoch, params.augment.probability, params.callbacks.augmentation)
-    return training_augmenter(params.augment, probability, groups, params.preprocess.normalization, params.seed,
-                              model.input_shape.frames)
+    return epoch_augmenter(epoch, params, groups, model.input_shape.frames)
 
 
 def start_epoch(model: BaseModel, epoch: int, train: TrainConfig) -> None:
