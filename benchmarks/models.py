@@ -104,7 +104,7 @@ def tensorflow_row(name: str, config, pipeline: InputPipeline, shape: InputShape
     model = entry.model_class(entry.build_config(config.models.get(name, {})), shape, classes)
     x, mask, labels = (array.cpu().numpy() for array in random_batch(config.train.batch_size, shape, classes,
                                                                        torch.device("cpu")))
-    step = make_train_step(model, model.configure_optimizer(steps_per_epoch=100))
+    step = make_train_step(model, model.configure_optimizers(steps_per_epoch=100))
     train = lambda: step(x, mask, labels)[0].numpy()  # noqa: E731
     train()
     throughput = config.train.batch_size / statistics.median(timed(train, torch.device("cpu")) for _ in range(batches))

@@ -36,8 +36,8 @@ def scratch_repository(tmp_path: Path) -> Path:
     params["train"].update(epochs=2, batch_size=16)
     params["split"].update(train_size=0.4, valid_size=0.2, test_size=0.4)  # two test participants: an interval
     params["model"] = "TransformerPredictor"  # small and quick: these tests are about the pipeline
-    params["models"]["TransformerPredictor"].update(d_model=16, n_head=2, dim_feedforward=32, num_layers=1)
-    params["models"]["LSTMPredictor"].update(hidden_dim=16, layer_dim=1)
+    params["models"]["TransformerPredictor"].update(d_model=16, num_heads=2, dim_feedforward=32, num_layers=1)
+    params["models"]["LSTMPredictor"].update(hidden_dim=16, num_layers=1)
     (copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for command in (["git", "init", "-q"], ["git", "add", "-A"],
                     ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):

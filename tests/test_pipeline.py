@@ -24,8 +24,8 @@ def small_params(tmp_path: Path, **sections) -> Path:
     params["sample"].update(participants=5, signs=["hello", "thankyou", "bye"], sequences_per_sign=30, max_frames=40)
     params["train"].update(epochs=12, batch_size=8)
     params["model"] = "TransformerPredictor"  # small and quick: these tests are about the pipeline
-    params["models"]["TransformerPredictor"].update(d_model=32, n_head=4, dim_feedforward=64, num_layers=1)
-    params["models"]["LSTMPredictor"].update(hidden_dim=32, layer_dim=1)
+    params["models"]["TransformerPredictor"].update(d_model=32, num_heads=4, dim_feedforward=64, num_layers=1)
+    params["models"]["LSTMPredictor"].update(hidden_dim=32, num_layers=1)
     for section, values in sections.items():
         if isinstance(values, dict):
             params[section].update(values)

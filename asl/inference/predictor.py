@@ -51,11 +51,9 @@ class Predictor:
         (N, frames, L, C) or `asl.data.inputs.StoreInputs`; a variable-length model takes up to its frames."""
         if self.framework == "tensorflow":
             from asl.training.tf_trainer import predict_probabilities
-            shape = self.model.landmark_shape
         else:
             from asl.training.torch_trainer import predict_probabilities
-            shape = self.model.input_shape
-
+        shape = self.model.input_shape
         rows = np.arange(len(values)) if rows is None else rows
         expected = tuple(shape.__dict__.values())
         variable = getattr(self.model, "input_transform", "fixed_frames") == "variable_frames"

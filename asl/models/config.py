@@ -43,7 +43,7 @@ class LSTMEncoderConfig:
     """An LSTM's layers: the LSTM part of the hybrids (`lstm:`)."""
 
     hidden_dim: int
-    layer_dim: int
+    num_layers: int
     dropout: float
 
 
@@ -52,7 +52,7 @@ class TransformerEncoderConfig:
     """A transformer encoder's layers: the transformer part of the hybrids and ensembles (`transformer:`)."""
 
     d_model: int
-    n_head: int
+    num_heads: int
     dim_feedforward: int
     dropout: float
     layer_norm_eps: float
@@ -66,7 +66,7 @@ class YetAnotherTransformerBlocksConfig:
     seed's unused `embed_dim` is gone."""
 
     d_model: int
-    n_head: int
+    num_heads: int
     expansion_factor: int  # feed-forward width = expansion_factor * d_model
     drop_rate: float
     attn_dropout: float
@@ -104,7 +104,7 @@ class TransformerLayerConfig:
     """`models.TransformerEncoderLayer`: the seed's encoder layer, trained alone as a one-layer classifier."""
 
     d_model: int
-    n_head: int
+    num_heads: int
     dim_feedforward: int
     dropout: float
     layer_norm_eps: float
@@ -115,7 +115,8 @@ class TransformerLayerConfig:
 
 @dataclass(frozen=True)
 class HybridConfig:
-    """`models.HybridModel`: an LSTM and a transformer over the same frames, their features joined by one head."""
+    """`models.HybridModel`: an LSTM and a transformer classifier over the same frames, their logits joined by one
+    trained head (the same architecture in both frameworks)."""
 
     transformer: TransformerEncoderConfig
     lstm: LSTMEncoderConfig

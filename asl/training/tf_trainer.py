@@ -89,7 +89,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     steps_per_epoch = min(len(batches), max_batches or len(batches))
     model = build_model(params, InputShape(*data.values.shape[1:]), len(data.signs))
-    optimizer = model.configure_optimizer(steps_per_epoch, epochs)
+    optimizer = model.configure_optimizers(steps_per_epoch, epochs)
     stopper = EarlyStopping(params.train.early_stop)
     logger = EpochLogger(live_dir, tensorboard_dir)
     summary: dict[str, float | int | str] = {}
@@ -102,7 +102,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
             step = make_train_step(model, optimizer, params.train.label_smoothing, new_awp)
         rates, awp_strength = new_rates, new_awp
         model.on_epoch_start(epoch)
-        augmenter = epoch_augmenter(epoch, params, input_groups(data.values), model.landmark_shape.frames)
+        augmenter = epoch_augmenter(epoch, params, input_groups(data.values), model.input_shape.frames)
         learning_rate = float(optimizer.learning_rate)  # this epoch's rate, before its steps
         train_metrics = train_epoch(step, batches.epoch(epoch, augmenter).take(steps_per_epoch), steps_per_epoch,
                                     epoch)

@@ -64,6 +64,7 @@ def apply_params(fragment_path: str | Path, params_path: str | Path = "params.ya
     params_path = Path(params_path)
     loader = YAML()  # round-trip: keeps comments, order and flow style
     loader.preserve_quotes = True
+    loader.width = 4096  # long flow mappings (tune.space) stay on one line
     try:
         document = loader.load(params_path.read_text())
     except FileNotFoundError:

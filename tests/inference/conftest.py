@@ -19,7 +19,7 @@ def tiny_params(path: Path, **data) -> Path:
     params["split"].update(train_size=0.5, valid_size=0.25, test_size=0.25)
     params["data"].update(workers=1, **data)
     params["model"] = "TransformerPredictor"  # small and quick: these tests are about the pipeline
-    params["models"]["TransformerPredictor"].update(d_model=16, n_head=2, dim_feedforward=32, num_layers=1)
+    params["models"]["TransformerPredictor"].update(d_model=16, num_heads=2, dim_feedforward=32, num_layers=1)
     path.write_text(yaml.safe_dump(params, sort_keys=False))
     return path
 

@@ -21,7 +21,7 @@ from asl.models.registry import get_model_entry, model_names  # noqa: E402
 from asl.params import load_params  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-SMALL = {"d_model": 32, "n_head": 4, "dim_feedforward": 64, "num_layers": 1, "expansion_factor": 2}
+SMALL = {"d_model": 32, "num_heads": 4, "dim_feedforward": 64, "num_layers": 1, "expansion_factor": 2}
 VARIABLE_FRAMES = [name for name in model_names("pytorch")
                    if get_model_entry("pytorch", name).model_class.input_transform == "variable_frames"]
 NO_VARIABLE_FRAMES = pytest.param("variable_frames", marks=pytest.mark.skip(

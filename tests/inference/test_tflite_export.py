@@ -29,7 +29,7 @@ def exported(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("export")
     params = load_params(REPO / "params.yaml")
     params = dataclasses.replace(params, preprocess=dataclasses.replace(params.preprocess, normalization=request.param))
-    settings = dict(params.models["TransformerPredictor"], d_model=32, n_head=4, dim_feedforward=64, num_layers=2)
+    settings = dict(params.models["TransformerPredictor"], d_model=32, num_heads=4, dim_feedforward=64, num_layers=2)
     entry = get_model_entry("tensorflow", "TransformerPredictor")
     tf.keras.utils.set_random_seed(3)
     shape = InputShape(params.preprocess.frames, 96, len(params.data.coordinates))
@@ -82,7 +82,7 @@ def exported_conv1d(tmp_path_factory, request):
     model = entry.model_class(entry.build_config(settings), InputShape(pipeline.frames, pipeline.landmarks,
                                                                       len(params.data.coordinates)), 250)
     rng = np.random.default_rng(0)
-    step = make_train_step(model, model.configure_optimizer(steps_per_epoch=3))
+    step = make_train_step(model, model.configure_optimizers(steps_per_epoch=3))
     for _ in range(3):
         step(rng.normal(size=(4, 20, pipeline.landmarks, 2)).astype(np.float32), np.ones((4, 20), bool),
              rng.integers(0, 250, size=4))

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 SHAPE = InputShape(frames=32, landmarks=96, coordinates=2)  # 32 frames: the ResNet's smallest image side
 CLASSES = 5
-TINY = {"d_model": 16, "n_head": 2, "dim_feedforward": 32, "num_layers": 1, "hidden_dim": 16}
+TINY = {"d_model": 16, "num_heads": 2, "dim_feedforward": 32, "num_layers": 1, "hidden_dim": 16}
 
 
 def tiny(settings: dict) -> dict:
@@ -57,7 +57,7 @@ def test_the_compiled_model_predicts_as_the_model_does_for_any_batch_size(name):
     for rows in (slice(0, 1), slice(0, 6)):
         np.testing.assert_allclose(compiled.predict_logits(x[rows], mask[rows]).numpy(),
                                    model.predict_logits(x[rows], mask[rows]).numpy(), rtol=1e-4, atol=1e-5)
-    assert (compiled.landmark_shape, compiled.num_classes) == (model.landmark_shape, model.num_classes)
+    assert (compiled.input_shape, compiled.num_classes) == (model.input_shape, model.num_classes)
 
 
 @pytest.mark.parametrize("name", model_names("tensorflow"))
@@ -88,7 +88,7 @@ def test_an_all_padding_sequence_gives_finite_logits_in_eval_and_train_mode(name
 def test_training_steps_lower_the_loss(name):
     model = build(name)
     model.set_dropout(0.0)
-    step = make_train_step(model, model.configure_optimizer(steps_per_epoch=100))
+    step = make_train_step(model, model.configure_optimizers(steps_per_epoch=100))
     x, mask, labels = batch()
     steps = 8 if name == "CVTransferLearningModel" else 25  # a ResNet-50 step takes seconds on a CPU
     losses = [float(step(x, mask, labels)[0]) for _ in range(steps)]
@@ -108,7 +108,7 @@ def test_checkpoint_round_trip_gives_identical_outputs(name, tmp_path):
 
 def test_optimizer_weight_decay_and_decay_per_epoch_come_from_params():
     model = built("TransformerPredictor")
-    optimizer = model.configure_optimizer(steps_per_epoch=4)
+    optimizer = model.configure_optimizers(steps_per_epoch=4)
     settings, gamma = model.model_config.optimizer, model.model_config.scheduler.gamma
     assert type(optimizer).__name__ == settings.name
     optimizer.iterations.assign(3)

@@ -19,7 +19,7 @@ CLASSES = 5
 
 
 #: Smaller sizes for the tests (the params.yaml defaults are CPU-trainable but slow for 40 steps of every model).
-SMALL = {"d_model": 32, "n_head": 4, "dim_feedforward": 64, "num_layers": 1, "hidden_dim": 32, "layer_dim": 1,
+SMALL = {"d_model": 32, "num_heads": 4, "dim_feedforward": 64, "num_layers": 1, "hidden_dim": 32,
          "expansion_factor": 2, "n_models": 2, "backbone": "resnet18"}
 
 STEPS = {"CVTransferLearningModel": 5}  # a ResNet step is slow on a CPU; its loss falls within two steps

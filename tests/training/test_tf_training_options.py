@@ -21,7 +21,7 @@ CLASSES = 4
 def tiny_model():
     tf.keras.utils.set_random_seed(0)
     entry = get_model_entry("tensorflow", "TransformerPredictor")
-    settings = {**load_params(REPO / "params.yaml").models["TransformerPredictor"], "d_model": 8, "n_head": 2,
+    settings = {**load_params(REPO / "params.yaml").models["TransformerPredictor"], "d_model": 8, "num_heads": 2,
                 "dim_feedforward": 16, "num_layers": 1}
     model = entry.model_class(entry.build_config(settings), InputShape(6, 4, 2), CLASSES)
     model.set_dropout(0.0)  # deterministic steps

@@ -21,7 +21,7 @@ def tiny_params(folder: Path) -> Path:
     params = yaml.load((REPO / "params.yaml").read_text(), Loader=yaml.SafeLoader)
     params["sample"].update(participants=5, signs=["hello", "thankyou", "bye"], sequences_per_sign=20, max_frames=30)
     params["train"].update(epochs=1, batch_size=8)
-    params["models"]["TransformerPredictor"].update(d_model=16, n_head=2, dim_feedforward=32, num_layers=1)
+    params["models"]["TransformerPredictor"].update(d_model=16, num_heads=2, dim_feedforward=32, num_layers=1)
     space = params["tune"]["space"]["TransformerPredictor"]
     space["models.TransformerPredictor.num_layers"] = {"type": "randint", "low": 1, "high": 3}
     space["models.TransformerPredictor.dim_feedforward"] = {"type": "choice", "values": [16, 32]}

@@ -62,8 +62,8 @@ def test_unknown_model_in_space_lists_the_registered_ones(params):
 
 
 def test_overrides_give_validated_params(params):
-    trial = with_overrides(params, {"augment.probability": 0.25, "models.LSTMPredictor.layer_dim": 2})
-    assert trial.augment.probability == 0.25 and trial.models["LSTMPredictor"]["layer_dim"] == 2
+    trial = with_overrides(params, {"augment.probability": 0.25, "models.LSTMPredictor.num_layers": 2})
+    assert trial.augment.probability == 0.25 and trial.models["LSTMPredictor"]["num_layers"] == 2
     assert params.augment.probability != 0.25  # the original is untouched
 
 

@@ -90,7 +90,13 @@ class TFModel(keras.Model):
         logits = self.network(ApplyFrameMask()(values, mask), mask, config, input_shape, num_classes)
         super().__init__(inputs=[values, mask], outputs=logits, name=kwargs.pop("name", type(self).__name__),
                          **kwargs)
-        self.model_config, self.landmark_shape, self.num_classes = config, input_shape, num_classes
+        self.model_config, self._model_input_shape, self.num_classes = config, input_shape, num_classes
+
+    @property
+    def input_shape(self) -> InputShape:
+        """What one input looks like, as `BaseModel.input_shape` of the PyTorch models. It replaces Keras' property of
+        the same name (the symbolic inputs' shapes), which nothing here reads."""
+        return self._model_input_shape
 
     @staticmethod
     def network(values, mask, config: Any, input_shape: InputShape, num_classes: int):
@@ -107,7 +113,7 @@ class TFModel(keras.Model):
 
     def get_config(self) -> dict:
         return {"config": dataclasses.asdict(self.model_config),
-                "input_shape": dataclasses.asdict(self.landmark_shape), "num_classes": self.num_classes,
+                "input_shape": dataclasses.asdict(self.input_shape), "num_classes": self.num_classes,
                 "name": self.name}
 
     @classmethod
@@ -116,7 +122,7 @@ class TFModel(keras.Model):
         return cls(entry.build_config(settings["config"]), InputShape(**settings["input_shape"]),
                    settings["num_classes"], name=settings.get("name"))
 
-    def configure_optimizer(self, steps_per_epoch: int, epochs: int = 1) -> keras.optimizers.Optimizer:
+    def configure_optimizers(self, steps_per_epoch: int, epochs: int = 1) -> keras.optimizers.Optimizer:
         """The configured optimizer with its weight decay and learning-rate schedule (`learning_rate_schedule`);
         `epochs` (train.epochs) is the length of a cosine schedule."""
         settings = self.model_config.optimizer
@@ -198,11 +204,11 @@ def learning_rate_schedule(learning_rate: float, settings: SchedulerConfig, step
 class CompiledModel:
     """A model's inference call traced once into a TensorFlow graph (`tf.function`, any batch size), for predictions
     only: one sequence takes 1.6 ms against 31 ms called eagerly (TransformerPredictor, one CPU thread). It answers
-    `predict_logits`, `landmark_shape` and `num_classes` as the model it was made from does."""
+    `predict_logits`, `input_shape` and `num_classes` as the model it was made from does."""
 
     def __init__(self, model: TFModel) -> None:
-        shape = model.landmark_shape
-        self.landmark_shape, self.num_classes = shape, model.num_classes
+        shape = model.input_shape
+        self.input_shape, self.num_classes = shape, model.num_classes
         frames = model.input_frames(shape)
         self.predict_logits = tf.function(model.predict_logits, input_signature=[
             tf.TensorSpec((None, frames, shape.landmarks, shape.coordinates), tf.float32),

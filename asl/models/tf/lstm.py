@@ -13,10 +13,10 @@ from asl.models.tf.base import FlattenFrames, TFModel, register
 
 
 def lstm_features(values, mask, config, input_shape: InputShape):
-    """Frames → `layer_dim` LSTM layers (dropout between them, as torch) → state at the last observed frame."""
+    """Frames → `num_layers` LSTM layers (dropout between them, as torch) → state at the last observed frame."""
     hidden = FlattenFrames()(values)  # (B, T, L*C)
-    for layer in range(config.layer_dim):
-        last = layer == config.layer_dim - 1
+    for layer in range(config.num_layers):
+        last = layer == config.num_layers - 1
         hidden = keras.layers.LSTM(config.hidden_dim, return_sequences=not last)(hidden, mask=mask)
         if not last:
             hidden = keras.layers.Dropout(config.dropout)(hidden)  # (B, T, H)

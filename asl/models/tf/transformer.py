@@ -42,12 +42,12 @@ class EncoderBlock(keras.layers.Layer):
     """One encoder layer as torch.nn.TransformerEncoderLayer: self-attention and a ReLU feed-forward, each with
     dropout and a residual, layer norm before (norm_first) or after each."""
 
-    def __init__(self, d_model: int, n_head: int, dim_feedforward: int, dropout: float, layer_norm_eps: float,
+    def __init__(self, d_model: int, num_heads: int, dim_feedforward: int, dropout: float, layer_norm_eps: float,
                  norm_first: bool, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.settings = dict(d_model=d_model, n_head=n_head, dim_feedforward=dim_feedforward, dropout=dropout,
+        self.settings = dict(d_model=d_model, num_heads=num_heads, dim_feedforward=dim_feedforward, dropout=dropout,
                              layer_norm_eps=layer_norm_eps, norm_first=norm_first)
-        self.attention = keras.layers.MultiHeadAttention(n_head, d_model // n_head, dropout=dropout)
+        self.attention = keras.layers.MultiHeadAttention(num_heads, d_model // num_heads, dropout=dropout)
         self.feed_forward = [keras.layers.Dense(dim_feedforward, activation="relu"), keras.layers.Dropout(dropout),
                              keras.layers.Dense(d_model)]
         self.norm1 = keras.layers.LayerNormalization(epsilon=layer_norm_eps)
@@ -79,7 +79,7 @@ def encoder_features(values, mask, config, input_shape: InputShape, num_layers: 
     """Frames → embedding + positions → `num_layers` encoder blocks → final norm → masked mean (B, d_model)."""
     hidden = FrameEmbedding(input_shape.frames, config.d_model)(FlattenFrames()(values))  # (B, T, D)
     for _ in range(num_layers):
-        hidden = EncoderBlock(config.d_model, config.n_head, config.dim_feedforward, config.dropout,
+        hidden = EncoderBlock(config.d_model, config.num_heads, config.dim_feedforward, config.dropout,
                               config.layer_norm_eps, config.norm_first)(hidden, mask)
     hidden = keras.layers.LayerNormalization(epsilon=config.layer_norm_eps)(hidden)
     return MaskedMean()(hidden, mask)  # (B, D)

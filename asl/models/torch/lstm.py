@@ -24,8 +24,8 @@ class LSTMClassifier(BaseModel):
 
     def __init__(self, config: LSTMConfig | LSTMEncoderConfig, input_shape: InputShape, num_classes: int) -> None:
         super().__init__(config, input_shape, num_classes)
-        self.lstm = nn.LSTM(input_shape.features, config.hidden_dim, config.layer_dim, batch_first=True,
-                            dropout=config.dropout if config.layer_dim > 1 else 0.0)
+        self.lstm = nn.LSTM(input_shape.features, config.hidden_dim, config.num_layers, batch_first=True,
+                            dropout=config.dropout if config.num_layers > 1 else 0.0)
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_dim, num_classes)
 

@@ -29,7 +29,7 @@ class TransformerSequenceClassifier(BaseModel):
         self.positions = nn.Parameter(torch.zeros(1, input_shape.frames, config.d_model))
         nn.init.normal_(self.positions, std=0.02)
         layer = nn.TransformerEncoderLayer(
-            config.d_model, config.n_head, config.dim_feedforward, config.dropout,
+            config.d_model, config.num_heads, config.dim_feedforward, config.dropout,
             layer_norm_eps=config.layer_norm_eps, norm_first=config.norm_first, batch_first=True)
         self.encoder = nn.TransformerEncoder(layer, config.num_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)

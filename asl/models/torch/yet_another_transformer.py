@@ -65,7 +65,7 @@ class YetAnotherTransformerClassifier(BaseModel):
         self.positions = nn.Parameter(torch.zeros(1, input_shape.frames, config.d_model))
         nn.init.normal_(self.positions, std=0.02)
         self.blocks = nn.ModuleList([
-            TransformerBlock(config.d_model, config.n_head, config.expansion_factor, config.attn_dropout,
+            TransformerBlock(config.d_model, config.num_heads, config.expansion_factor, config.attn_dropout,
                              config.drop_rate)
             for _ in range(config.num_layers)])
         self.head = nn.Linear(config.d_model, num_classes)
