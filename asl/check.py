@@ -23,7 +23,7 @@ def params_problems(params: Params, raw_dir: Path | None = None) -> list[str]:
         except AslError as error:
             problems.append(str(error))
     problems += (range_problems(params) + split_problems(params.split) + resume_problems(params)
-                 + speed_problems(params) + awp_problems(params))
+                 + speed_problems(params) + awp_problems(params) + renamed_key_problems(params))
     return problems + (participant_problems(params.split, raw_dir) if raw_dir is not None else [])
 
 
@@ -34,6 +34,21 @@ def input_problems(params: Params) -> None:
 
     if not landmark_problems(params.preprocess):  # reported by range_problems
         InputPipeline.of(params).landmarks  # resolving the groups of its transform in the store raises
+
+
+def renamed_key_problems(params: Params) -> list[str]:
+    """Renamed keys (asl.models.registry.RENAMED_KEYS) in the other models' entries and in `tune.space`, each with
+    its new name; the selected model's entry is checked by its config (`ModelEntry.build_config`)."""
+    from asl.models.registry import RENAMED_KEYS, renamed_keys
+
+    problems = [message for name, settings in params.models.items() if name != params.model
+                for message in renamed_keys(settings, f"models.{name}")]
+    for name, space in (params.tune.space if params.tune else {}).items():
+        for key in space if isinstance(space, dict) else []:
+            new_key = ".".join(RENAMED_KEYS.get(part, part) for part in key.split("."))
+            if new_key != key:
+                problems.append(f"tune.space.{name}: {key} was renamed to {new_key}")
+    return problems
 
 
 def resume_problems(params: Params) -> list[str]:

@@ -82,3 +82,32 @@ def test_the_check_stage_fails_with_one_error_line_per_problem_and_writes_nothin
     assert result.returncode == 1 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
     assert "train.epochs must be at least 1, got 0" in result.stderr and "train.batch_size" in result.stderr
     assert not out.exists()
+
+
+def test_a_renamed_model_key_names_its_new_name(params):
+    lstm = {**params.models["LSTMPredictor"], "layer_dim": 2}
+    del lstm["num_layers"]
+    transformer = {**params.models["TransformerPredictor"], "n_head": 4}
+    del transformer["num_heads"]
+    renamed = dataclasses.replace(params, model="LSTMPredictor",
+                                  models={**params.models, "LSTMPredictor": lstm, "TransformerPredictor": transformer})
+    assert params_problems(renamed) == ["models.LSTMPredictor.layer_dim was renamed to num_layers",
+                                        "models.TransformerPredictor.n_head was renamed to num_heads"]
+
+
+def test_the_check_stage_names_renamed_keys_of_an_older_params_file(tmp_path):
+    text = (REPO / "params.yaml").read_text().replace("models.LSTMPredictor.num_layers:",
+                                                      "models.LSTMPredictor.layer_dim:")
+    text = text.replace("model: Conv1DTransformer", "model: HybridModel").replace("      num_heads: 8\n",
+                                                                                  "      n_head: 8\n", 1)
+    (tmp_path / "params.yaml").write_text(text)
+    out = tmp_path / "params_check.txt"
+    result = subprocess.run([sys.executable, "stages/check.py", "--params", tmp_path / "params.yaml", "--out", out],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 1 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    for expected in ("models.HybridModel.transformer.n_head was renamed to num_heads",
+                     "models.TransformerPredictor.n_head was renamed to num_heads",
+                     "tune.space.LSTMPredictor: models.LSTMPredictor.layer_dim was renamed to "
+                     "models.LSTMPredictor.num_layers"):
+        assert expected in result.stderr
+    assert not out.exists()

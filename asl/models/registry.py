@@ -23,6 +23,9 @@ MODEL_MODULES: dict[str, tuple[str, ...]] = {
 }
 FRAMEWORK_TITLES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
 
+#: Keys of a model's params.yaml entry renamed so that one concept has one name in every model and framework.
+RENAMED_KEYS = {"layer_dim": "num_layers", "n_head": "num_heads"}
+
 
 @dataclass(frozen=True)
 class ModelEntry:
@@ -33,7 +36,23 @@ class ModelEntry:
 
     def build_config(self, settings: dict[str, Any]) -> Any:
         """Validate the model's params.yaml entry into its config object."""
+        renamed = renamed_keys(settings, f"models.{self.name}")
+        if renamed:
+            raise AslError("; ".join(renamed))
         return from_mapping(self.config_class, settings, f"models.{self.name}")
+
+
+def renamed_keys(settings: Any, prefix: str) -> list[str]:
+    """'<prefix>.<key> was renamed to <new key>' for each renamed key (RENAMED_KEYS) of a model's params entry, at
+    any depth."""
+    if not isinstance(settings, dict):
+        return []
+    messages = []
+    for key, value in settings.items():
+        if key in RENAMED_KEYS:
+            messages.append(f"{prefix}.{key} was renamed to {RENAMED_KEYS[key]}")
+        messages += renamed_keys(value, f"{prefix}.{key}")
+    return messages
 
 
 _REGISTRY: dict[str, dict[str, ModelEntry]] = {framework: {} for framework in MODEL_MODULES}
