@@ -62,7 +62,7 @@ def extract(
 
 def _extract_dataset(videos: list[Path], out: Path, frames: int | None, labels: Path | None, participant: str,
                      model_complexity: int) -> None:
-    from asl.inference.dataset import build_video_dataset, labels_from_names, read_labels
+    from asl.inference.video_dataset import build_video_dataset, labels_from_names, read_labels
     from asl.inference.video import find_videos
 
     labelled = read_labels(labels) if labels is not None else labels_from_names(find_videos(videos))

@@ -1,5 +1,5 @@
 """tf.data pipeline over model inputs of the store (asl.data.inputs.StoreInputs): the TensorFlow counterpart of
-asl.data.dataset. Variable-length inputs are padded to each batch's longest member, with a frame mask.
+asl.data.torch_dataset. Variable-length inputs are padded to each batch's longest member, with a frame mask.
 
 Training batches are augmented whole by the numpy form of the same `BatchAugmenter` the PyTorch trainers run on
 their device (asl.data.augment, called through `tf.numpy_function`): the same augmentations for the same (seed,

@@ -15,7 +15,7 @@ from typing import Callable
 import lightning
 import torch
 
-from asl.data.dataset import LandmarkDataset, pad_collate
+from asl.data.torch_dataset import LandmarkDataset, pad_collate
 from asl.data.inputs import input_groups
 from asl.models.config import InputShape
 from asl.check import raise_problems

@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 from asl.data.augment import BatchAugmenter
-from asl.data.dataset import LandmarkDataset, pad_collate
+from asl.data.torch_dataset import LandmarkDataset, pad_collate
 from asl.data.inputs import input_groups
 from asl.data.preprocess import to_model_input
 from asl.models.config import InputShape

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from asl.data.dataset import LandmarkDataset, pad_collate
+from asl.data.torch_dataset import LandmarkDataset, pad_collate
 from asl.data.inputs import FixedFrames, InputPipeline, StoreInputs, VariableFrames, checkpoint_pipeline, pad_batch
 from asl.data.preprocess import (StoreLayout, fill_short_gaps, normalize, open_store, preprocess_dataset,
                                  resize_frames, store_sequence)

@@ -11,7 +11,7 @@ tf = pytest.importorskip("tensorflow")
 torch = pytest.importorskip("torch")
 
 from asl.data.augment import training_augmenter  # noqa: E402
-from asl.data.dataset import LandmarkDataset, pad_collate  # noqa: E402
+from asl.data.torch_dataset import LandmarkDataset, pad_collate  # noqa: E402
 from asl.data.tf_data import LandmarkBatches  # noqa: E402
 from asl.landmarks import SEED_GROUPS  # noqa: E402
 from asl.params import load_params  # noqa: E402
