@@ -459,9 +459,8 @@ def landmark_problems(config: PreprocessConfig) -> list[str]:
 
 
 def is_rate(name: str) -> bool:
-    """A model key that holds a dropout rate: `*dropout*` (not an epoch such as late_dropout_start), drop_rate,
-    drop_path."""
-    return ("dropout" in name and not name.endswith("_start")) or name in ("drop_rate", "drop_path")
+    """A model key that holds a dropout rate: `*dropout*` (not an epoch such as late_dropout_start), drop_path."""
+    return ("dropout" in name and not name.endswith("_start")) or name == "drop_path"
 
 
 def model_range_problems(settings: Any, prefix: str) -> list[str]:

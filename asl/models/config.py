@@ -68,8 +68,8 @@ class YetAnotherTransformerBlocksConfig:
     d_model: int
     num_heads: int
     expansion_factor: int  # feed-forward width = expansion_factor * d_model
-    drop_rate: float
-    attn_dropout: float
+    dropout: float
+    attention_dropout: float
     num_layers: int
 
 

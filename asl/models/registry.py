@@ -24,7 +24,8 @@ MODEL_MODULES: dict[str, tuple[str, ...]] = {
 FRAMEWORK_TITLES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
 
 #: Keys of a model's params.yaml entry renamed so that one concept has one name in every model and framework.
-RENAMED_KEYS = {"layer_dim": "num_layers", "n_head": "num_heads"}
+RENAMED_KEYS = {"layer_dim": "num_layers", "n_head": "num_heads", "attn_dropout": "attention_dropout",
+                "drop_rate": "dropout"}
 
 
 @dataclass(frozen=True)

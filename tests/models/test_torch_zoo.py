@@ -41,7 +41,7 @@ def test_self_attention_ignores_padded_frames_and_is_not_causal(layer_norm):
 
 
 def test_transformer_block_honours_expansion_factor_and_padding():
-    block = TransformerBlock(16, num_heads=4, expansion_factor=3, attn_dropout=0.0, drop_rate=0.0).eval()
+    block = TransformerBlock(16, num_heads=4, expansion_factor=3, attention_dropout=0.0, dropout=0.0).eval()
     assert block.feed_forward[0].out_features == 48 and block.feed_forward[2].in_features == 48
     x, mask = frames()
     output = block(x, mask)

@@ -33,15 +33,15 @@ class MultiHeadSelfAttention(nn.Module):
 class TransformerBlock(nn.Module):
     """Pre-norm attention and a feed-forward network of width `expansion_factor * dim`, each with a residual."""
 
-    def __init__(self, dim: int = 192, num_heads: int = 4, expansion_factor: int = 4, attn_dropout: float = 0.2,
-                 drop_rate: float = 0.2) -> None:
+    def __init__(self, dim: int = 192, num_heads: int = 4, expansion_factor: int = 4,
+                 attention_dropout: float = 0.2, dropout: float = 0.2) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
-        self.attention = MultiHeadSelfAttention(dim, num_heads, dropout=attn_dropout)
+        self.attention = MultiHeadSelfAttention(dim, num_heads, dropout=attention_dropout)
         self.norm2 = nn.LayerNorm(dim)
         self.feed_forward = nn.Sequential(
             nn.Linear(dim, expansion_factor * dim), nn.GELU(), nn.Linear(expansion_factor * dim, dim))
-        self.dropout = nn.Dropout(drop_rate)
+        self.dropout = nn.Dropout(dropout)
         self.norm3 = nn.LayerNorm(dim)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -65,8 +65,8 @@ class YetAnotherTransformerClassifier(BaseModel):
         self.positions = nn.Parameter(torch.zeros(1, input_shape.frames, config.d_model))
         nn.init.normal_(self.positions, std=0.02)
         self.blocks = nn.ModuleList([
-            TransformerBlock(config.d_model, config.num_heads, config.expansion_factor, config.attn_dropout,
-                             config.drop_rate)
+            TransformerBlock(config.d_model, config.num_heads, config.expansion_factor,
+                             config.attention_dropout, config.dropout)
             for _ in range(config.num_layers)])
         self.head = nn.Linear(config.d_model, num_classes)
 
