@@ -146,9 +146,11 @@ def test_a_fresh_repro_leaves_git_clean_and_checkout_recovers_a_killed_experimen
     deadline = time.monotonic() + 120
     while not set((clone / "runs").iterdir()) - logs and experiment.poll() is None and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert experiment.poll() is None and set((clone / "runs").iterdir()) - logs  # training, not ended on its own
-    os.killpg(experiment.pid, signal.SIGKILL)
+    training = bool(set((clone / "runs").iterdir()) - logs) and experiment.poll() is None
+    if experiment.poll() is None:
+        os.killpg(experiment.pid, signal.SIGKILL)
     experiment.wait()
+    assert training  # killed while training, not ended on its own
     assert "params.yaml" in git_status(clone)
 
     # The recovery the README gives: git's files back, then DVC's outputs as dvc.lock records them.
