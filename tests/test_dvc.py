@@ -138,7 +138,9 @@ def test_a_fresh_repro_leaves_git_clean_and_checkout_recovers_a_killed_experimen
     assert git_status(clone) == ""
     assert len(list((clone / "runs").glob("events.out.tfevents.*"))) == 1  # git-ignored, this run's only
 
-    # An experiment killed while training: params.yaml changed, the checkpoint removed or half-written.
+    # An experiment killed while training: params.yaml changed, the checkpoint removed or half-written, and HEAD
+    # detached (`dvc exp run` checks out the commit while it runs).
+    branch = run(["git", "branch", "--show-current"], clone).stdout.strip()
     logs = set((clone / "runs").iterdir())
     longer = ["-S", "train.epochs=500", "-S", "train.early_stop.patience=500"]
     experiment = subprocess.Popen([*DVC, "exp", "run", *longer], cwd=clone, env=ENVIRONMENT, start_new_session=True,
@@ -153,11 +155,13 @@ def test_a_fresh_repro_leaves_git_clean_and_checkout_recovers_a_killed_experimen
     assert training  # killed while training, not ended on its own
     assert "params.yaml" in git_status(clone)
 
-    # The recovery the README gives: git's files back, then DVC's outputs as dvc.lock records them.
-    assert run(["git", "restore", "--staged", "--worktree", "."], clone).returncode == 0
+    # The recovery the README gives: the branch and git's files back, then DVC's outputs as dvc.lock records them.
+    assert run(["git", "switch", branch], clone).returncode == 0
+    restore = ["git", "restore", "--staged", "--worktree", "params.yaml", "dvc.lock", "dvclive", "metrics", "reports"]
+    assert run(restore, clone).returncode == 0
     checkout = run([*DVC, "checkout", "--force"], clone)
     assert checkout.returncode == 0, checkout.stdout + checkout.stderr
-    assert git_status(clone) == ""
+    assert git_status(clone) == "" and run(["git", "branch", "--show-current"], clone).stdout.strip() == branch
     # Every output as dvc.lock records it, but for the resumable training state, which may be the killed run's (not
     # cached: a checkout keeps it, so that train.resume can continue from it).
     status = json.loads(run([*DVC, "status", "--json"], clone).stdout)
