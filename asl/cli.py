@@ -52,6 +52,16 @@ def validate(files: list[Path] = typer.Argument(..., help="landmark parquet file
 @exit_on_user_error
 def cv_summary(repo: Path = typer.Option(Path("."), help="the DVC repository whose experiments to read")) -> None:
     """Mean ± standard deviation of every numeric eval.json metric over the group_kfold fold experiments."""
-    from asl.evaluation.cv_summary import experiment_records, fold_runs, summarise
+    from asl.evaluation.cv_summary import fold_runs, summarise
+    from asl.experiments import experiment_records
 
     typer.echo(summarise(fold_runs(experiment_records(repo))))
+
+
+@app.command()
+@exit_on_user_error
+def exps(repo: Path = typer.Option(Path("."), help="the DVC repository whose experiments to list")) -> None:
+    """Each DVC experiment: the params it changed from its baseline, and its test accuracy with the 95% interval."""
+    from asl.experiments import experiment_records, experiment_rows, render_rows
+
+    typer.echo(render_rows(experiment_rows(experiment_records(repo))))

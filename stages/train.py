@@ -9,6 +9,7 @@ from asl.check import check_params
 from asl.data.processed import load_processed
 from asl.errors import AslError, exit_on_user_error
 from asl.params import load_params
+from asl.training.logging import clear_tensorboard_logs
 from asl.training.run import train_model
 
 app = typer.Typer(add_completion=False)
@@ -24,7 +25,8 @@ def main(
     params: Path = typer.Option(Path("params.yaml")),
     checkpoint: Path = typer.Option(..., help="output: folder for the best epoch's checkpoint (model.pt for PyTorch)"),
     live_dir: Path = typer.Option(..., help="output: dvclive folder (metrics.json and per-epoch plots)"),
-    tensorboard_dir: Path = typer.Option(..., help="output: TensorBoard logs"),
+    tensorboard_dir: Path = typer.Option(..., help="output: TensorBoard logs (not a DVC output: this run's only, "
+                                         "earlier ones removed unless train.resume)"),
     state_dir: Optional[Path] = typer.Option(None, help="output: the resumable training state, saved every epoch "
                                              "(kept by DVC between runs: train.resume: true continues from it)"),
 ) -> None:
@@ -34,6 +36,8 @@ def main(
         raise AslError("train.resume: true needs --state-dir, the folder of the saved training state")
     if state_dir is not None:
         state_dir.mkdir(parents=True, exist_ok=True)  # a DVC output even for the trainers that save no state
+    if not config.train.resume:
+        clear_tensorboard_logs(tensorboard_dir)
     summary = train_model(config, load_processed(values, meta, sign_map, split), checkpoint, live_dir, tensorboard_dir,
                           state_dir=state_dir)
     typer.echo(f"trained {config.model}: {summary}")

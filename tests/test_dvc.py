@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,9 +18,16 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 
+DVC = [sys.executable, "-m", "dvc"]
+ENVIRONMENT = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=environment)
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=ENVIRONMENT)
+
+
+def git_status(repository: Path) -> str:
+    return run(["git", "status", "--porcelain"], repository).stdout
 
 
 @pytest.fixture
@@ -108,3 +118,51 @@ def test_unknown_model_fails_before_any_work(scratch_repository):
     assert "model 'NoSuchModel' does not exist for PyTorch; PyTorch models are:" in result.stdout + result.stderr
     assert stages_run(result.stdout) == ["check"]  # nothing else ran
     assert not (scratch_repository / "data" / "raw" / "sample").exists()
+
+
+def test_a_fresh_repro_leaves_git_clean_and_checkout_recovers_a_killed_experiment(scratch_repository, tmp_path):
+    first = run([*DVC, "repro"], scratch_repository)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    run(["git", "add", "-A"], scratch_repository)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "repro"], scratch_repository)
+
+    # A fresh clone, sharing the first run's cache (config.local is git-ignored) so that the data stages come from
+    # it; training and what follows run again and reproduce every tracked file and dvc.lock byte for byte.
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(scratch_repository), str(clone)], check=True)
+    run([*DVC, "config", "--local", "cache.dir", str(scratch_repository / ".dvc" / "cache")], clone)
+    assert run([*DVC, "checkout"], clone).returncode == 0
+    again = run([*DVC, "repro", "--force", "--downstream", "train"], clone)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert stages_run(again.stdout) == ["train", "evaluate", "report"]
+    assert git_status(clone) == ""
+    assert len(list((clone / "runs").glob("events.out.tfevents.*"))) == 1  # git-ignored, this run's only
+
+    # An experiment killed while training: params.yaml changed, the checkpoint removed or half-written, and HEAD
+    # detached (`dvc exp run` checks out the commit while it runs).
+    branch = run(["git", "branch", "--show-current"], clone).stdout.strip()
+    logs = set((clone / "runs").iterdir())
+    longer = ["-S", "train.epochs=500", "-S", "train.early_stop.patience=500"]
+    experiment = subprocess.Popen([*DVC, "exp", "run", *longer], cwd=clone, env=ENVIRONMENT, start_new_session=True,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not set((clone / "runs").iterdir()) - logs and experiment.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    training = bool(set((clone / "runs").iterdir()) - logs) and experiment.poll() is None
+    if experiment.poll() is None:
+        os.killpg(experiment.pid, signal.SIGKILL)
+    experiment.wait()
+    assert training  # killed while training, not ended on its own
+    assert "params.yaml" in git_status(clone)
+
+    # The recovery the README gives: the branch and git's files back, then DVC's outputs as dvc.lock records them.
+    assert run(["git", "switch", branch], clone).returncode == 0
+    restore = ["git", "restore", "--staged", "--worktree", "params.yaml", "dvc.lock", "dvclive", "metrics", "reports"]
+    assert run(restore, clone).returncode == 0
+    checkout = run([*DVC, "checkout", "--force"], clone)
+    assert checkout.returncode == 0, checkout.stdout + checkout.stderr
+    assert git_status(clone) == "" and run(["git", "branch", "--show-current"], clone).stdout.strip() == branch
+    # Every output as dvc.lock records it, but for the resumable training state, which may be the killed run's (not
+    # cached: a checkout keeps it, so that train.resume can continue from it).
+    status = json.loads(run([*DVC, "status", "--json"], clone).stdout)
+    assert status in ({}, {"train": [{"changed outs": {"models/train_state": "modified"}}]})

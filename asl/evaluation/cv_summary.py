@@ -4,17 +4,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from asl.errors import AslError
-
-PARAMS_FILE = "params.yaml"
-EVAL_FILE = "metrics/eval.json"
+from asl.experiments import EVAL_FILE, PARAMS_FILE, flatten_params
 
 
 @dataclass(frozen=True)
@@ -25,15 +20,6 @@ class FoldRun:
     timestamp: str
     setting: str  # every param except split.fold, as JSON: runs of one cross-validation share it
     metrics: dict[str, float]  # the numeric top-level metrics of eval.json
-
-
-def experiment_records(repo: Path) -> list[dict]:
-    """`dvc exp show --json` of the repository: its baselines with their experiments."""
-    result = subprocess.run([sys.executable, "-m", "dvc", "exp", "show", "--json"], cwd=repo, capture_output=True,
-                            text=True)
-    if result.returncode != 0:
-        raise AslError(f"{repo}: `dvc exp show --json` failed: {result.stderr.strip()[-500:]}")
-    return json.loads(result.stdout)
 
 
 def fold_runs(records: list[dict]) -> list[FoldRun]:
@@ -83,16 +69,8 @@ def summarise(runs: list[FoldRun]) -> str:
     return "\n\n".join(blocks)
 
 
-def _flatten(params: dict, prefix: str = "") -> dict[str, object]:
-    flat = {}
-    for key, value in params.items():
-        name = f"{prefix}{key}"
-        flat.update(_flatten(value, f"{name}.") if isinstance(value, dict) else {name: json.dumps(value)})
-    return flat
-
-
 def _differing_params(settings: list[dict]) -> list[str]:
     """Per setting, `; key=value` for the params in which the settings differ ("" when there is one)."""
-    flat = [_flatten(setting) for setting in settings]
+    flat = [flatten_params(setting) for setting in settings]
     keys = sorted({key for params in flat for key in params if len({p.get(key) for p in flat}) > 1})
     return ["".join(f"; {key}={params.get(key)}" for key in keys) for params in flat]

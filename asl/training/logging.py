@@ -22,6 +22,12 @@ from tensorboard.summary.writer.record_writer import RecordWriter
 from asl.errors import AslError
 
 
+def clear_tensorboard_logs(tensorboard_dir: Path) -> None:
+    """Remove earlier runs' event files, so that TensorBoard shows this run's curves only."""
+    for events in Path(tensorboard_dir).glob("events.out.tfevents.*"):
+        events.unlink()
+
+
 class EpochLogger:
     """Writes `<split>/<metric>` and `learning_rate` once per epoch to dvclive and TensorBoard."""
 
