@@ -12,10 +12,10 @@ the RSS of its process and all its children, sampled every 0.1 s. With `--fast-d
 stage runs too, with `train.fast_dev_run: true` (two batches of an epoch, two of validation) on the whole store, as
 `dvc exp run -S train.fast_dev_run=true train` would. Then, per device, the default model (params.yaml
 `model`, train.* settings) trains one epoch through the trainer's own `train_epoch` (loader, augmentation, device
-copies, metrics) and the same number of steps on resident batches (the ceiling: as many of the training rows,
-stacked on the device beforehand, no loader, no augmentation); both after one warm-up step. `--max-train-sequences`
-caps the epoch on a slow CPU; `--repeats` epochs are timed, each with its resident steps and the loader alone (its batches
-copied to the device, no step), and the medians printed. Prints one figure per line, ratios last in each group.
+copies, metrics) and the same steps on resident batches (the ceiling: the very batches of that epoch, in its order
+and padding, put on the device beforehand by the loader alone, whose time is the loader figure; no augmentation); both
+after one warm-up step. `--max-train-sequences` caps the epoch (on a slow CPU, and to keep an epoch's batches in
+device memory); `--repeats` epochs are timed, each with its loader pass and resident steps, and the medians printed. Prints one figure per line, ratios last in each group.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ import torch
 import typer
 import yaml
 
-from asl.data.preprocess import to_model_input
 from asl.data.inputs import InputPipeline, StoreInputs
 from asl.data.processed import load_processed
 from asl.data.sample import generate_sample
@@ -112,18 +111,6 @@ def write_stage_params(params: Path, raw_dir: Path, workers: int, work: Path, fa
     (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
 
 
-def resident_batches(values: np.ndarray, labels: np.ndarray, rows: np.ndarray, batch_size: int,
-                     device: torch.device) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """The rows as model input (no augmentation), in batches already on the device."""
-    batches = []
-    for start in range(0, len(rows), batch_size):
-        chosen = np.sort(rows[start:start + batch_size])
-        x, mask = to_model_input(np.asarray(values[chosen], dtype=np.float32))
-        batches.append((torch.from_numpy(x).to(device), torch.from_numpy(mask).to(device),
-                        torch.from_numpy(labels[chosen]).to(device)))
-    return batches
-
-
 def synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -144,19 +131,22 @@ def training_figures(config, data, inputs: StoreInputs, device: torch.device, ma
         compile_for_training(model, lambda: torch_trainer.training_probe(model, batch_size, precision, device))
     train_set = torch_trainer.LandmarkDataset(inputs, data.labels, rows)
     augmenter = torch_trainer.apply_callbacks(model, 0, config, inputs.pipeline.groups)
-    loader = torch_trainer.training_loader(train_set, config, torch.Generator().manual_seed(config.seed), device)
+    generator = torch.Generator().manual_seed(config.seed)
+    loader = torch_trainer.training_loader(train_set, config, generator, device)
     batches = min(len(loader), math.ceil(max_sequences / batch_size) if max_sequences else len(loader))
     sequences = min(len(rows), batches * batch_size)
-    resident = resident_batches(inputs, data.labels, rows[:sequences], batch_size, device)
-    model.training_step(*resident[0], optimizer, precision)  # warm-up: allocations, kernels
-    synchronize(device)
     epochs, ceilings, loading = [], [], []
     for repeat in range(repeats):  # in turns, so a change of load on a shared machine hits all three
+        order = generator.get_state()
         start = time.perf_counter()
-        for _, (x, mask, labels) in zip(range(batches), loader):
-            x.to(device, non_blocking=True), mask.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        resident = [tuple(part.to(device, non_blocking=True) for part in batch)
+                    for _, batch in zip(range(batches), loader)]
         synchronize(device)
         loading.append(time.perf_counter() - start)
+        if repeat == 0:
+            model.training_step(*resident[0], optimizer, precision)  # warm-up: allocations, kernels
+            synchronize(device)
+        generator.set_state(order)  # the epoch draws the same order: the very batches now resident
         start = time.perf_counter()
         torch_trainer.train_epoch(model, loader, optimizer, device, batches, repeat, precision, augmenter)
         epochs.append(time.perf_counter() - start)
