@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from figures import JSON_OPTION, Figures
 
 from asl.inference.live import PARTS, LiveOptions, LoopStats, run_live
 from asl.inference.recognize import SignRecognizer, load_recognizer
@@ -98,6 +99,7 @@ def main(
     repeats: int = typer.Option(3),
     width: int = typer.Option(640),
     height: int = typer.Option(480),
+    json: Path = JSON_OPTION,
 ) -> None:
     from asl.inference.extract import extract_video
 
@@ -115,16 +117,27 @@ def main(
         print(f"extraction fps ({video.name}, {frames} frames, native size): {frames / statistics.median(times):.2f}")
         source = resized_copy(video, (width, height), work / f"{video.stem}_{width}x{height}.mp4")
         runs, eager_runs = live_runs(source, [frozen, eager], repeats)
-    print(f"live loop fps ({width}x{height} file source, headless): {statistics.median(run.fps for run in runs):.2f}")
+    figures = Figures(json)
+    figures.record("model", type(frozen.predictor.model).__name__ + (" (untrained stand-in)" if untrained else ""))
+    figures.record("extraction_fps_native_size", round(frames / statistics.median(times), 2))
+    fps = statistics.median(run.fps for run in runs)
+    print(f"live loop fps ({width}x{height} file source, headless): {fps:.2f}")
+    figures.record(f"live_loop_fps_{width}x{height}", round(fps, 2))
     for part in PARTS:
         share = statistics.median(run.shares()[part] for run in runs)
         print(f"live share {part}: {share:.3f} ({per_frame_ms(runs, part):.1f} ms per frame)")
+        figures.record(f"live_{part}_ms_per_frame", round(per_frame_ms(runs, part), 1))
     model_share = statistics.median(run.shares()["model"] + run.shares()["preprocess"] for run in runs)
     print(f"live share preprocess+model: {model_share:.3f} (goal: under 0.1)")
-    print(f"live model ms per frame, eager / inference graph: {per_frame_ms(eager_runs, 'model'):.2f} / "
-          f"{per_frame_ms(runs, 'model'):.2f} = {per_frame_ms(eager_runs, 'model') / per_frame_ms(runs, 'model'):.2f}x"
-          f" (eager loop {statistics.median(run.fps for run in eager_runs):.2f} fps)")
-
+    figures.record("live_share_preprocess_plus_model", round(model_share, 3))
+    eager_ms, graph_ms = per_frame_ms(eager_runs, "model"), per_frame_ms(runs, "model")
+    eager_fps = statistics.median(run.fps for run in eager_runs)
+    print(f"live model ms per frame, eager / inference graph: {eager_ms:.2f} / {graph_ms:.2f} = "
+          f"{eager_ms / graph_ms:.2f}x (eager loop {eager_fps:.2f} fps)")
+    figures.record("live_model_ms_per_frame_eager", round(eager_ms, 2))
+    figures.record("live_model_ms_per_frame_inference_graph", round(graph_ms, 2))
+    figures.record("eager_loop_fps", round(eager_fps, 2))
+    figures.write()
 
 if __name__ == "__main__":
     app()
