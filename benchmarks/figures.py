@@ -6,6 +6,7 @@ the value printed, or a section's name (a model, a video) to its own figures.
 """
 
 import datetime
+import numbers
 import os
 import platform
 import shlex
@@ -124,7 +125,8 @@ class Figures:
         """Print `label: value` (label defaults to the name) formatted by `fmt`; record what was printed."""
         text = format(value, fmt)
         print(f"{label or name}: {text}")
-        self.current[name] = printed_value(text) if isinstance(value, (int, float)) else value
+        number = isinstance(value, numbers.Number) and not isinstance(value, bool)  # numpy's numbers too
+        self.current[name] = printed_value(text) if number else value
 
     def record(self, name: str, value: Any) -> None:
         """Keep a figure without printing it (the benchmark prints it in its own words)."""

@@ -1,6 +1,6 @@
 """Render the figure tables of README.md and docs/ from the recorded results in docs/results/*.json.
 
-A page holds a table between `<!-- figures:NAME -->` and `<!-- /figures -->`; NAME is a file docs/results/NAME.json
+A page holds a table between `<!-- figures:NAME -->` and `<!-- /figures -->` (each at the start of a line); NAME is a file docs/results/NAME.json
 written by a benchmark's `--json` (benchmarks/figures.py) or, for the pipeline's own metrics, by `--from-dvc`.
 Each table ends with a line saying which command measured it, at which commit, on which machine and when.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path("docs/results")
-MARKER = re.compile(r"(<!-- figures:(?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /figures -->)", re.S)
+MARKER = re.compile(r"^(<!-- figures:(?P<name>[\w.-]+) -->\n)(?P<body>.*?)^(<!-- /figures -->)", re.S | re.M)
 DVC_METRICS = ("metrics/eval.json", "metrics/robustness.json")
 
 
