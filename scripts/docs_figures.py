@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from asl.io import atomic_path, write_json
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path("docs/results")
 MARKER = re.compile(r"^(<!-- figures:(?P<name>[\w.-]+) -->\n)(?P<body>.*?)^(<!-- /figures -->)", re.S | re.M)
@@ -76,12 +78,15 @@ def pages() -> list[Path]:
     return [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
 
 
-def rendered_page(text: str, page: Path) -> str:
+def rendered_page(text: str, page: Path, problems: list) -> str:
+    """`text` with every table rendered from its record; a marker without a record is left as it is, in
+    `problems`."""
     def replace(found: re.Match) -> str:
         path = REPO / RESULTS / f"{found['name']}.json"
         if not path.exists():
-            raise SystemExit(f"error: {page.relative_to(REPO)}: figures:{found['name']}: no {RESULTS}/"
-                             f"{found['name']}.json (run the benchmark with --json {RESULTS}/{found['name']}.json)")
+            problems.append((page.relative_to(REPO), f"figures:{found['name']}: no {RESULTS}/{found['name']}.json "
+                             f"(run the benchmark with --json {RESULTS}/{found['name']}.json)"))
+            return found[0]
         return found[1] + render(json.loads(path.read_text())) + found[4]
 
     return MARKER.sub(replace, text)
@@ -92,16 +97,19 @@ def git(*args: str) -> str:
 
 
 def dvc_record() -> dict:
-    """The pipeline's metrics as committed with dvc.lock (the commit that last changed it)."""
+    """The pipeline's headline metrics as committed with dvc.lock (the commit that last changed it)."""
     eval_metrics, robustness = (json.loads((REPO / path).read_text()) for path in DVC_METRICS)
-    headline = {name: value for name, value in eval_metrics.items()
-                if not isinstance(value, (dict, list)) and name != "split_strategy"}
-    headline["accuracy_ci95"] = eval_metrics["accuracy_ci95"] and "[{}, {}]".format(*eval_metrics["accuracy_ci95"])
+    interval = eval_metrics["accuracy_ci95"]
+    headline = {"accuracy": round(eval_metrics["accuracy"], 3),
+                "accuracy_ci95": interval and f"[{interval[0]:.3f}, {interval[1]:.3f}]",
+                **{name: round(eval_metrics[name], 3) for name in ("top5_accuracy", "f1_macro", "loss")},
+                "n_test": eval_metrics["n_test"], "split_strategy": eval_metrics["split_strategy"]}
     lock_commit = git("log", "-1", "--format=%h", "--", "dvc.lock", *DVC_METRICS)
     return {"benchmark": "dvc repro", "command": "dvc repro", "commit": lock_commit,
-            "machine": {"note": "the machine that ran it (DVC does not record it)"},
-            "date": git("log", "-1", "--format=%cd", "--date=format:%Y-%m-%d", lock_commit),
-            "sections": "metrics", "figures": {"metrics/eval.json": headline, "metrics/robustness.json": robustness}}
+            "machine": {"note": "a machine DVC does not record"},
+            "date": git("log", "-1", "--format=%cd", "--date=format:%Y-%m-%d", lock_commit), "sections": "file",
+            "figures": {"metrics/eval.json": headline,
+                        "metrics/robustness.json": {name: round(value, 3) for name, value in robustness.items()}}}
 
 
 def main() -> int:
@@ -110,24 +118,25 @@ def main() -> int:
     parser.add_argument("--from-dvc", action="store_true", help="record the pipeline's metrics in "
                                                                  f"{RESULTS}/pipeline.json first")
     options = parser.parse_args()
-    stale = []
+    problems = []
     pipeline = REPO / RESULTS / "pipeline.json"
     if options.from_dvc and not options.check:
-        pipeline.write_text(json.dumps(dvc_record(), indent=1) + "\n")
+        write_json(dvc_record(), pipeline)
     elif pipeline.exists() and json.loads(pipeline.read_text())["figures"] != dvc_record()["figures"]:
-        stale.append((f"{RESULTS}/pipeline.json", "differs from metrics/: run scripts/docs_figures.py --from-dvc"))
+        problems.append((f"{RESULTS}/pipeline.json", "differs from metrics/: run scripts/docs_figures.py --from-dvc"))
     for page in pages():
         text = page.read_text()
-        new = rendered_page(text, page)
+        new = rendered_page(text, page, problems)
         if new != text:
             if options.check:
-                stale.append((page.relative_to(REPO), "tables differ from docs/results: run scripts/docs_figures.py"))
+                problems.append((page.relative_to(REPO), "tables differ from docs/results: run scripts/docs_figures.py"))
             else:
-                page.write_text(new)
+                with atomic_path(page) as temporary:
+                    temporary.write_text(new)
                 print(f"updated {page.relative_to(REPO)}")
-    for path, problem in stale:
+    for path, problem in problems:
         print(f"error: {path}: {problem}", file=sys.stderr)
-    return 1 if stale else 0
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
