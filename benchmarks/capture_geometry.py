@@ -28,6 +28,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 def main(recordings: Path = typer.Option(SHARED / "gislr-sample"), videos: Path = typer.Option(SHARED / "videos"),
          frames: int = typer.Option(60, help="frames sampled evenly per video (0: every frame)"),
          json: Path = JSON_OPTION) -> None:
+    figures = Figures(json)  # before any work: the load average at the start
     from asl.inference.extract import extract_video
     from asl.inference.video import find_videos
 
@@ -35,7 +36,6 @@ def main(recordings: Path = typer.Option(SHARED / "gislr-sample"), videos: Path 
     median = float(np.median(normalised))
     low, high = np.percentile(normalised, [25, 75])
     p5, p95 = np.percentile(normalised, [5, 95])
-    figures = Figures(json)
     print(f"competition recordings with shoulders and face: {len(normalised)}")
     print(f"competition shoulder/face ratio, normalised units: median {median:.3f}, quartiles {low:.3f}-{high:.3f}, "
           f"5-95% {p5:.3f}-{p95:.3f}")

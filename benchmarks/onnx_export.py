@@ -30,6 +30,7 @@ def main(checkpoint: Path = typer.Option(None, help="a PyTorch checkpoint folder
                                         "--checkpoint"),
          raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Path("params.yaml"),
          json: Path = JSON_OPTION) -> None:
+    figures = Figures(json, sections="model")  # before any work: the load average at the start
     import onnxruntime
     import torch
 
@@ -79,7 +80,6 @@ def main(checkpoint: Path = typer.Option(None, help="a PyTorch checkpoint folder
             expected = model(torch.from_numpy(values), torch.from_numpy(mask)).numpy()
         differences.append(np.abs(logits - expected).max())
     milliseconds, pipeline_milliseconds = np.array(seconds) * 1000, np.array(pipeline_seconds) * 1000
-    figures = Figures(json, sections="model")
     print(f"onnx_model: {type(model).__name__}")
     figures.section(type(model).__name__)
     figures.line("onnx_parameters", sum(p.numel() for p in model.parameters()))

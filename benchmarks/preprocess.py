@@ -44,6 +44,7 @@ def main(raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Pat
          repeats: int = 5, passes: int = 1, json: Path = JSON_OPTION) -> None:
     """`passes` > 1 lists every kept file that many times (for both sides), so fixed costs such as starting the
     worker processes weigh as they would on a full download instead of on 220 small files."""
+    figures = Figures(json)  # before any work: the load average at the start
     config = load_params(params)
     coordinates = tuple(config.data.coordinates)
     recordings = scan_recordings(read_index(raw_dir), raw_dir, read_sign_map(raw_dir), coordinates,
@@ -71,7 +72,6 @@ def main(raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Pat
     del store
     shutil.rmtree(out.parent)
     workers = config.data.workers
-    figures = Figures(json)
     figures.line("sequences", len(paths))
     figures.line("pyarrow_read_floor_sequences_per_s", len(paths) / floor, ".0f")
     figures.line("preprocess_sequences_per_s_1_worker", len(paths) / one, ".0f")

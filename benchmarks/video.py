@@ -101,6 +101,7 @@ def main(
     height: int = typer.Option(480),
     json: Path = JSON_OPTION,
 ) -> None:
+    figures = Figures(json)  # before any work: the load average at the start
     from asl.inference.extract import extract_video
 
     with tempfile.TemporaryDirectory() as folder:
@@ -117,7 +118,7 @@ def main(
         print(f"extraction fps ({video.name}, {frames} frames, native size): {frames / statistics.median(times):.2f}")
         source = resized_copy(video, (width, height), work / f"{video.stem}_{width}x{height}.mp4")
         runs, eager_runs = live_runs(source, [frozen, eager], repeats)
-    figures = Figures(json)
+    figures.record("video", f"{video.name} ({frames} frames)")
     figures.record("model", type(frozen.predictor.model).__name__ + (" (untrained stand-in)" if untrained else ""))
     figures.record("extraction_fps_native_size", round(frames / statistics.median(times), 2))
     fps = statistics.median(run.fps for run in runs)
