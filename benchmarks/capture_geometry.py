@@ -66,8 +66,8 @@ def main(recordings: Path = typer.Option(SHARED / "gislr-sample"), videos: Path 
         "recordings": len(normalised), "ratio_median": round(median, 3), "ratio_quartiles": f"{low:.3f}-{high:.3f}",
         "ratio_5_95_percent": f"{p5:.3f}-{p95:.3f}"})
     figures.row("frame aspect", {
-        "videos_ratio_in_pixels_median": round(pixel_median, 3), "aspect_width_over_height": round(pixel_median / median, 3),
-        "CAPTURE_ASPECT": CAPTURE_ASPECT,
+        "videos_ratio_in_pixels_median": round(pixel_median, 3),
+        "aspect_width_over_height": round(pixel_median / median, 3), "CAPTURE_ASPECT": CAPTURE_ASPECT,
         "videos_after_mapping_over_competition": f"{np.nanmin(mapped) / median:.3f}-{np.nanmax(mapped) / median:.3f}"})
     figures.write()
 

@@ -1,7 +1,8 @@
 """Render the figure tables of README.md and docs/ from the recorded results in docs/results/*.json.
 
-A page holds a table between `<!-- figures:NAME -->` and `<!-- /figures -->` (each at the start of a line); NAME is a file docs/results/NAME.json
-written by a benchmark's `--json` (benchmarks/figures.py) or, for the pipeline's own metrics, by `--from-dvc`.
+A page holds a table between `<!-- figures:NAME -->` and `<!-- /figures -->`, each at the start of a line; NAME
+is a file docs/results/NAME.json written by a benchmark's `--json` (benchmarks/figures.py) or, for the pipeline's
+own metrics, by `--from-dvc`.
 Each table ends with a line saying which command measured it, at which commit, on which machine and when.
 
     python scripts/docs_figures.py              # rewrite the tables in place
@@ -129,7 +130,8 @@ def main() -> int:
         new = rendered_page(text, page, problems)
         if new != text:
             if options.check:
-                problems.append((page.relative_to(REPO), "tables differ from docs/results: run scripts/docs_figures.py"))
+                problems.append((page.relative_to(REPO),
+                                 "tables differ from docs/results: run scripts/docs_figures.py"))
             else:
                 with atomic_path(page) as temporary:
                     temporary.write_text(new)
