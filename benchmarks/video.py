@@ -35,9 +35,9 @@ REPO = Path(__file__).resolve().parents[1]
 def untrained_checkpoint(params_path: Path, framework: str | None, work: Path) -> Path:
     """A checkpoint of an untrained model of params.yaml's `model` in `framework` (params.yaml's by default), of
     the same size and cost as a trained one."""
+    from asl.data.inputs import InputPipeline
     from asl.data.sign_names import GISLR_SIGNS
     from asl.inference.predictor import CHECKPOINT_FILES
-    from asl.landmarks import N_SELECTED
     from asl.models.config import InputShape
     from asl.params import load_params
 
@@ -47,10 +47,12 @@ def untrained_checkpoint(params_path: Path, framework: str | None, work: Path) -
         from asl.training.tf_trainer import build_model
     else:
         from asl.training.torch_trainer import build_model
-    shape = InputShape(params.preprocess.frames, N_SELECTED, len(params.data.coordinates))
+    pipeline = InputPipeline.of(params)  # the model's own input: 384 frames of 118 points for Conv1DTransformer
+    shape = InputShape(pipeline.frames, pipeline.landmarks, len(params.data.coordinates))
     model = build_model(params, shape, len(GISLR_SIGNS))
     path = work / CHECKPOINT_FILES[params.framework]
-    model.save_checkpoint(path, {"signs": list(GISLR_SIGNS), "params": dataclasses.asdict(params)})
+    model.save_checkpoint(path, {"signs": list(GISLR_SIGNS), "params": dataclasses.asdict(params),
+                                 "inputs": pipeline.record()})
     return path
 
 
