@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 import typer
+from figures import JSON_OPTION, Figures
 
 from asl.data.augment import (
     Affine,
@@ -51,27 +53,32 @@ def median_seconds(run, repeats: int, sync=lambda: None) -> float:
 
 
 def main(batch: int = 512, frames: int = 384, landmarks: int = 118, coordinates: int = 2, repeats: int = 3,
-         device: list[str] = typer.Option(["cpu"]), threads: int = 0) -> None:
+         device: list[str] = typer.Option(["cpu"]), threads: int = 0, json: Path = JSON_OPTION) -> None:
     if threads:
         torch.set_num_threads(threads)
     values = np.random.default_rng(0).uniform(0.2, 0.8, (batch, frames, landmarks, coordinates)).astype(np.float32)
     mask = np.ones((batch, frames), dtype=bool)
     layout = Layout(np.arange(landmarks)[::-1].copy(), np.array([0, 1]))
     print(f"batch {values.shape} float32, torch threads {torch.get_num_threads()}")
+    figures = Figures(json, sections="augmentation")
     for augmentation in EACH:
-        report(augmentation.name, [augmentation], layout, values, mask, device, repeats)
-    report("1st-place recipe", RECIPE, layout, values, mask, device, repeats)
+        report(figures, augmentation.name, [augmentation], layout, values, mask, device, repeats)
+    report(figures, "1st-place recipe", RECIPE, layout, values, mask, device, repeats)
+    figures.write()
 
 
-def report(label, augmentations, layout, values, mask, devices, repeats) -> None:
+def report(figures, label, augmentations, layout, values, mask, devices, repeats) -> None:
     augmenter = BatchAugmenter(augmentations, layout, seed=0, max_frames=values.shape[1])
     seconds = median_seconds(lambda: augmenter(values, mask, 0, 0), repeats)
     print(f"{label}: batched numpy {seconds * 1000:.0f} ms ({len(values) / seconds:.0f} sequences/s)")
+    figures.section(label)
+    figures.record("numpy_ms_per_batch", round(seconds * 1000))
     for device in devices:
         tensor, tensor_mask = torch.from_numpy(values).to(device), torch.from_numpy(mask).to(device)
         sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
         seconds = median_seconds(lambda: augmenter(tensor, tensor_mask, 0, 0), repeats, sync)
         print(f"{label}: batched torch {device} {seconds * 1000:.1f} ms ({len(values) / seconds:.0f} sequences/s)")
+        figures.record(f"torch_{device}_ms_per_batch", round(seconds * 1000, 1))
 
 
 if __name__ == "__main__":

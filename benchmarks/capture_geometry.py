@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import typer
+from figures import JSON_OPTION, Figures
 
 from asl.inference.geometry import CAPTURE_ASPECT, recording_ratios, shoulder_face_ratio, to_frame
 
@@ -25,7 +26,9 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 @app.command()
 def main(recordings: Path = typer.Option(SHARED / "gislr-sample"), videos: Path = typer.Option(SHARED / "videos"),
-         frames: int = typer.Option(60, help="frames sampled evenly per video (0: every frame)")) -> None:
+         frames: int = typer.Option(60, help="frames sampled evenly per video (0: every frame)"),
+         json: Path = JSON_OPTION) -> None:
+    figures = Figures(json)  # before any work: the load average at the start
     from asl.inference.extract import extract_video
     from asl.inference.video import find_videos
 
@@ -48,6 +51,10 @@ def main(recordings: Path = typer.Option(SHARED / "gislr-sample"), videos: Path 
         print(f"video {video.name} ({width}x{height}, {len(raw)} frames): ratio before mapping "
               f"{shoulder_face_ratio(raw):.3f}, in pixels {pixel[-1]:.3f}, after mapping {mapped[-1]:.3f} "
               f"({mapped[-1] / median:.3f} of the competition's)")
+        figures.row(f"video {video.name}", {
+            "size": f"{width}x{height}", "frames": len(raw), "ratio_before_mapping": round(shoulder_face_ratio(raw), 3),
+            "ratio_in_pixels": round(pixel[-1], 3), "ratio_after_mapping": round(mapped[-1], 3),
+            "after_mapping_over_competition": round(mapped[-1] / median, 3)})
     pixel_median = float(np.nanmedian(pixel))
     print(f"videos' shoulder/face ratio in pixels: median {pixel_median:.3f}, range {np.nanmin(pixel):.3f}-"
           f"{np.nanmax(pixel):.3f}")
@@ -55,6 +62,14 @@ def main(recordings: Path = typer.Option(SHARED / "gislr-sample"), videos: Path 
           f"{pixel_median / median:.3f} (CAPTURE_ASPECT in asl/inference/geometry.py: {CAPTURE_ASPECT})")
     print(f"videos after mapping, ratio / competition's: {np.nanmin(mapped) / median:.3f}-"
           f"{np.nanmax(mapped) / median:.3f}")
+    figures.row("competition recordings", {
+        "recordings": len(normalised), "ratio_median": round(median, 3), "ratio_quartiles": f"{low:.3f}-{high:.3f}",
+        "ratio_5_95_percent": f"{p5:.3f}-{p95:.3f}"})
+    figures.row("frame aspect", {
+        "videos_ratio_in_pixels_median": round(pixel_median, 3),
+        "aspect_width_over_height": round(pixel_median / median, 3), "CAPTURE_ASPECT": CAPTURE_ASPECT,
+        "videos_after_mapping_over_competition": f"{np.nanmin(mapped) / median:.3f}-{np.nanmax(mapped) / median:.3f}"})
+    figures.write()
 
 
 if __name__ == "__main__":

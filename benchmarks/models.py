@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import typer
+from figures import JSON_OPTION, Figures
 
 from asl.data.inputs import InputPipeline
 from asl.models.config import InputShape
@@ -92,7 +93,7 @@ def inference_latency(model: BaseModel | FrozenModel, runs: int, shape: InputSha
 
 
 def tensorflow_row(name: str, config, pipeline: InputPipeline, shape: InputShape, classes: int, batches: int,
-                   runs: int) -> str:
+                   runs: int) -> dict:
     """The same columns for a TensorFlow model (see the module's docstring)."""
     import tensorflow as tf
 
@@ -121,18 +122,26 @@ def tensorflow_row(name: str, config, pipeline: InputPipeline, shape: InputShape
         call()
     times = np.array([timed(call, torch.device("cpu")) for _ in range(runs)]) * 1000
     median, p95 = float(np.median(times)), float(np.percentile(times, 95))
-    fits = "yes" if size <= LIMIT_MB and p95 <= LIMIT_MS else "no"
-    return f"{model.count_params()} {size:.1f} {throughput:.0f} {median:.1f} {p95:.1f} - {fits}"  # no TorchScript
+    return row(model.count_params(), size, throughput, median, p95, "-")  # no TorchScript
+
+
+def row(parameters: int, size: float, throughput: float, median: float, p95: float, frozen: float | str) -> dict:
+    """One model's figures as printed (rounded); `frozen`: milliseconds, "eager" (not frozen) or "-" (TensorFlow)."""
+    return {"parameters": parameters, "checkpoint_MB": round(size, 1), "train_seq_per_s": round(throughput),
+            "latency_median_ms": round(median, 1), "latency_p95_ms": round(p95, 1),
+            "frozen_median_ms": frozen if isinstance(frozen, str) else round(frozen, 1),
+            "fits_gislr": "yes" if size <= LIMIT_MB and p95 <= LIMIT_MS else "no"}
 
 
 @app.command()
 def main(params: Path = Path("params.yaml"), device: str = "auto",
          framework: str = typer.Option("pytorch", help="pytorch or tensorflow"),
          models: str = typer.Option("", help="comma-separated names; all registered PyTorch models by default"),
-         classes: int = 250, train_batches: int = 3, runs: int = 50) -> None:
+         classes: int = 250, train_batches: int = 3, runs: int = 50, json: Path = JSON_OPTION) -> None:
     config = load_params(params)
     torch_device = resolve_device(device)
     names = [name for name in models.split(",") if name] or model_names(framework)
+    figures = Figures(json, sections="model")
     typer.echo(f"device {torch_device}, {classes} classes, batch {config.train.batch_size}; limits {LIMIT_MB:.0f} MB "
                f"and {LIMIT_MS:.0f} ms (p95); input: frames x landmarks x coordinates, every frame real")
     typer.echo("model input parameters checkpoint_MB train_seq_per_s latency_median_ms latency_p95_ms "
@@ -140,21 +149,24 @@ def main(params: Path = Path("params.yaml"), device: str = "auto",
     for name in names:
         pipeline = InputPipeline.of(dataclasses.replace(config, model=name, framework=framework))
         shape = InputShape(pipeline.frames, pipeline.landmarks, len(config.data.coordinates))
-        typer.echo(f"{name} {shape.frames}x{shape.landmarks}x{shape.coordinates} ", nl=False)
         if framework == "tensorflow":
-            typer.echo(tensorflow_row(name, config, pipeline, shape, classes, train_batches, runs))
-            continue
-        entry = get_model_entry("pytorch", name)
-        torch.manual_seed(0)
-        model = entry.model_class(entry.build_config(config.models.get(name, {})), shape, classes).to(torch_device)
-        size = checkpoint_megabytes(model, classes)
-        throughput = training_throughput(model, config.train.batch_size, train_batches, shape, classes, torch_device)
-        median, p95 = inference_latency(model, runs, shape, classes, torch_device)
-        frozen = freeze_for_inference(model)
-        frozen_median = f"{inference_latency(frozen, runs, shape, classes, torch_device)[0]:.1f}" if frozen else "eager"
-        fits = "yes" if size <= LIMIT_MB and p95 <= LIMIT_MS else "no"
-        parameters = sum(p.numel() for p in model.parameters())
-        typer.echo(f"{parameters} {size:.1f} {throughput:.0f} {median:.1f} {p95:.1f} {frozen_median} {fits}")
+            figures_row = tensorflow_row(name, config, pipeline, shape, classes, train_batches, runs)
+        else:
+            entry = get_model_entry("pytorch", name)
+            torch.manual_seed(0)
+            model = entry.model_class(entry.build_config(config.models.get(name, {})), shape, classes).to(torch_device)
+            size = checkpoint_megabytes(model, classes)
+            throughput = training_throughput(model, config.train.batch_size, train_batches, shape, classes,
+                                             torch_device)
+            median, p95 = inference_latency(model, runs, shape, classes, torch_device)
+            frozen = freeze_for_inference(model)
+            frozen_median = inference_latency(frozen, runs, shape, classes, torch_device)[0] if frozen else "eager"
+            figures_row = row(sum(p.numel() for p in model.parameters()), size, throughput, median, p95,
+                              frozen_median)
+        figures_row = {"input": f"{shape.frames}x{shape.landmarks}x{shape.coordinates}", **figures_row}
+        typer.echo(" ".join(map(str, [name, *figures_row.values()])))
+        figures.row(name, figures_row)
+    figures.write()
 
 
 if __name__ == "__main__":

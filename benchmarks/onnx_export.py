@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import typer
+from figures import JSON_OPTION, Figures
 
 app = typer.Typer(add_completion=False)
 
@@ -27,7 +28,9 @@ app = typer.Typer(add_completion=False)
 def main(checkpoint: Path = typer.Option(None, help="a PyTorch checkpoint folder or .pt file"),
          model_name: str = typer.Option("TransformerPredictor", "--model", help="the model to export without "
                                         "--checkpoint"),
-         raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Path("params.yaml")) -> None:
+         raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Path("params.yaml"),
+         json: Path = JSON_OPTION) -> None:
+    figures = Figures(json, sections="model")  # before any work: the load average at the start
     import onnxruntime
     import torch
 
@@ -78,14 +81,15 @@ def main(checkpoint: Path = typer.Option(None, help="a PyTorch checkpoint folder
         differences.append(np.abs(logits - expected).max())
     milliseconds, pipeline_milliseconds = np.array(seconds) * 1000, np.array(pipeline_seconds) * 1000
     print(f"onnx_model: {type(model).__name__}")
-    print(f"onnx_parameters: {sum(p.numel() for p in model.parameters())}")
-    print(f"onnx_size_mb: {size / 1e6:.2f}")
-    print(f"onnx_files: {len(files)}")
-    print(f"onnx_latency_median_ms_1_thread: {np.median(milliseconds):.2f}")
-    print(f"onnx_latency_p95_ms_1_thread: {np.percentile(milliseconds, 95):.2f}")
-    print(f"onnx_input_pipeline_median_ms: {np.median(pipeline_milliseconds):.2f}")
-    print(f"onnx_vs_pytorch_max_abs_difference: {max(differences):.2e}")
-
+    figures.section(type(model).__name__)
+    figures.line("onnx_parameters", sum(p.numel() for p in model.parameters()))
+    figures.line("onnx_size_mb", size / 1e6, ".2f")
+    figures.line("onnx_files", len(files))
+    figures.line("onnx_latency_median_ms_1_thread", np.median(milliseconds), ".2f")
+    figures.line("onnx_latency_p95_ms_1_thread", np.percentile(milliseconds, 95), ".2f")
+    figures.line("onnx_input_pipeline_median_ms", np.median(pipeline_milliseconds), ".2f")
+    figures.line("onnx_vs_pytorch_max_abs_difference", max(differences), ".2e")
+    figures.write()
 
 if __name__ == "__main__":
     app()

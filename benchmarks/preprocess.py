@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import typer
+from figures import JSON_OPTION, Figures
 
 from asl.data.clean import scan_recordings
 from asl.data.preprocess import open_store, preprocess_dataset
@@ -40,9 +41,10 @@ def median_seconds(work, repeats: int) -> float:
 
 @app.command()
 def main(raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Path("params.yaml"),
-         repeats: int = 5, passes: int = 1) -> None:
+         repeats: int = 5, passes: int = 1, json: Path = JSON_OPTION) -> None:
     """`passes` > 1 lists every kept file that many times (for both sides), so fixed costs such as starting the
     worker processes weigh as they would on a full download instead of on 220 small files."""
+    figures = Figures(json)  # before any work: the load average at the start
     config = load_params(params)
     coordinates = tuple(config.data.coordinates)
     recordings = scan_recordings(read_index(raw_dir), raw_dir, read_sign_map(raw_dir), coordinates,
@@ -69,19 +71,20 @@ def main(raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Pat
     disk, memory = out.stat().st_size, store.values.nbytes + meta.memory_usage(deep=True).sum()
     del store
     shutil.rmtree(out.parent)
-    print(f"sequences: {len(paths)}")
-    print(f"pyarrow_read_floor_sequences_per_s: {len(paths) / floor:.0f}")
-    print(f"preprocess_sequences_per_s_1_worker: {len(paths) / one:.0f}")
-    print(f"preprocess_sequences_per_s_{config.data.workers}_workers: {len(paths) / parallel:.0f}")
-    print(f"preprocess_1_worker_over_floor: {one / floor:.2f}")
-    print(f"preprocess_{config.data.workers}_workers_over_floor: {parallel / floor:.2f}")
-    print(f"store_frames: {len(meta) and int(meta['length'].sum())} ({len(config.preprocess.landmarks)} groups, "
-          f"{config.preprocess.dtype})")
-    print(f"store_disk_mb: {disk / 2**20:.2f}")
-    print(f"store_memory_mb: {memory / 2**20:.2f}")
-    print(f"peak_rss_mb_main: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
-    print(f"peak_rss_mb_largest_worker: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f}")
-
+    workers = config.data.workers
+    figures.line("sequences", len(paths))
+    figures.line("pyarrow_read_floor_sequences_per_s", len(paths) / floor, ".0f")
+    figures.line("preprocess_sequences_per_s_1_worker", len(paths) / one, ".0f")
+    figures.line(f"preprocess_sequences_per_s_{workers}_workers", len(paths) / parallel, ".0f")
+    figures.line("preprocess_1_worker_over_floor", one / floor, ".2f")
+    figures.line(f"preprocess_{workers}_workers_over_floor", parallel / floor, ".2f")
+    figures.line("store_frames", len(meta) and int(meta["length"].sum()))
+    figures.line("store_groups", f"{len(config.preprocess.landmarks)} ({config.preprocess.dtype})")
+    figures.line("store_disk_mb", disk / 2**20, ".2f")
+    figures.line("store_memory_mb", memory / 2**20, ".2f")
+    figures.line("peak_rss_mb_main", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, ".0f")
+    figures.line("peak_rss_mb_largest_worker", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, ".0f")
+    figures.write()
 
 if __name__ == "__main__":
     app()

@@ -36,6 +36,7 @@ import psutil
 import torch
 import typer
 import yaml
+from figures import JSON_OPTION, Figures
 
 from asl.data.inputs import InputPipeline, StoreInputs
 from asl.data.processed import load_processed
@@ -175,7 +176,8 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
          scratch_dir: Path = typer.Option(None, help="where the scratch folder goes (default: the system's)"),
          repeats: int = typer.Option(3, help="timed epochs (each against its resident-batch steps)"),
          fast_dev_run: bool = typer.Option(True, help="also run the train stage with train.fast_dev_run: true"),
-         params: Path = Path("params.yaml")) -> None:
+         params: Path = Path("params.yaml"), json: Path = JSON_OPTION) -> None:
+    figures = Figures(json).capture()  # records every `name: value` line printed below
     config = load_params(params)
     workers = workers or config.data.workers
     work = Path(tempfile.mkdtemp(prefix="asl-scale-", dir=scratch_dir))
@@ -221,6 +223,7 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
                 print("train_cuda: no CUDA device here")
                 continue
             training_figures(config, data, inputs, torch.device(name), max_train_sequences, repeats)
+        figures.write()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

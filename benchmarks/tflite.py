@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import typer
+from figures import JSON_OPTION, Figures
 
 app = typer.Typer(add_completion=False)
 
@@ -24,18 +25,22 @@ app = typer.Typer(add_completion=False)
 def main(checkpoint: Path = typer.Option(None, help="a TensorFlow checkpoint folder or .keras file"),
          model: list[str] = typer.Option(["TransformerPredictor", "Conv1DTransformer"],
                                          help="without --checkpoint: the TensorFlow models to export"),
-         raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Path("params.yaml")) -> None:
+         raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Path("params.yaml"),
+         json: Path = JSON_OPTION) -> None:
     from asl.params import load_params
 
     config = load_params(params)
     files = sorted((raw_dir / "train_landmark_files").glob("*/*.parquet"))
+    figures = Figures(json, sections="model")
     if checkpoint is not None:
-        measure(checkpoint, files)
-        return
-    for name in model:
+        figures.section(str(checkpoint))
+        measure(figures, checkpoint, files)
+    for name in [] if checkpoint is not None else model:
         with tempfile.TemporaryDirectory() as folder:
             print(f"tflite_model: {name}")
-            measure(untrained_checkpoint(config, name, Path(folder)), files)
+            figures.section(name)
+            measure(figures, untrained_checkpoint(config, name, Path(folder)), files)
+    figures.write()
 
 
 def untrained_checkpoint(config, name: str, folder: Path) -> Path:
@@ -58,7 +63,7 @@ def untrained_checkpoint(config, name: str, folder: Path) -> Path:
     return path
 
 
-def measure(checkpoint: Path, files: list[Path]) -> None:
+def measure(figures: Figures, checkpoint: Path, files: list[Path]) -> None:
     """Export `checkpoint`, time its TFLite model on each file and compare it with the Keras model; print."""
     import tensorflow as tf
 
@@ -84,14 +89,13 @@ def measure(checkpoint: Path, files: list[Path]) -> None:
         x, mask = to_model_input(pipeline.from_raw(raw[..., channels], require_usable=True))
         differences.append(np.abs(outputs - model([x[None], mask[None]], training=False).numpy()[0]).max())
     milliseconds = np.array(seconds) * 1000
-    print(f"tflite_parameters: {model.count_params()}")
-    print(f"tflite_size_mb: {export.size / 1e6:.2f}")
-    print(f"tflite_builtin_ops_only: {export.builtin_ops}")
-    print(f"tflite_files: {len(files)}")
-    print(f"tflite_latency_median_ms_1_thread: {np.median(milliseconds):.2f}")
-    print(f"tflite_latency_p95_ms_1_thread: {np.percentile(milliseconds, 95):.2f}")
-    print(f"tflite_vs_keras_max_abs_difference: {max(differences):.2e}")
-
+    figures.line("tflite_parameters", model.count_params())
+    figures.line("tflite_size_mb", export.size / 1e6, ".2f")
+    figures.line("tflite_builtin_ops_only", export.builtin_ops)
+    figures.line("tflite_files", len(files))
+    figures.line("tflite_latency_median_ms_1_thread", np.median(milliseconds), ".2f")
+    figures.line("tflite_latency_p95_ms_1_thread", np.percentile(milliseconds, 95), ".2f")
+    figures.line("tflite_vs_keras_max_abs_difference", max(differences), ".2e")
 
 if __name__ == "__main__":
     app()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from figures import JSON_OPTION, Figures
 
 from asl.inference.live import PARTS, LiveOptions, LoopStats, run_live
 from asl.inference.recognize import SignRecognizer, load_recognizer
@@ -34,9 +35,9 @@ REPO = Path(__file__).resolve().parents[1]
 def untrained_checkpoint(params_path: Path, framework: str | None, work: Path) -> Path:
     """A checkpoint of an untrained model of params.yaml's `model` in `framework` (params.yaml's by default), of
     the same size and cost as a trained one."""
+    from asl.data.inputs import InputPipeline
     from asl.data.sign_names import GISLR_SIGNS
     from asl.inference.predictor import CHECKPOINT_FILES
-    from asl.landmarks import N_SELECTED
     from asl.models.config import InputShape
     from asl.params import load_params
 
@@ -46,10 +47,12 @@ def untrained_checkpoint(params_path: Path, framework: str | None, work: Path) -
         from asl.training.tf_trainer import build_model
     else:
         from asl.training.torch_trainer import build_model
-    shape = InputShape(params.preprocess.frames, N_SELECTED, len(params.data.coordinates))
+    pipeline = InputPipeline.of(params)  # the model's own input: 384 frames of 118 points for Conv1DTransformer
+    shape = InputShape(pipeline.frames, pipeline.landmarks, len(params.data.coordinates))
     model = build_model(params, shape, len(GISLR_SIGNS))
     path = work / CHECKPOINT_FILES[params.framework]
-    model.save_checkpoint(path, {"signs": list(GISLR_SIGNS), "params": dataclasses.asdict(params)})
+    model.save_checkpoint(path, {"signs": list(GISLR_SIGNS), "params": dataclasses.asdict(params),
+                                 "inputs": pipeline.record()})
     return path
 
 
@@ -98,7 +101,9 @@ def main(
     repeats: int = typer.Option(3),
     width: int = typer.Option(640),
     height: int = typer.Option(480),
+    json: Path = JSON_OPTION,
 ) -> None:
+    figures = Figures(json)  # before any work: the load average at the start
     from asl.inference.extract import extract_video
 
     with tempfile.TemporaryDirectory() as folder:
@@ -115,16 +120,27 @@ def main(
         print(f"extraction fps ({video.name}, {frames} frames, native size): {frames / statistics.median(times):.2f}")
         source = resized_copy(video, (width, height), work / f"{video.stem}_{width}x{height}.mp4")
         runs, eager_runs = live_runs(source, [frozen, eager], repeats)
-    print(f"live loop fps ({width}x{height} file source, headless): {statistics.median(run.fps for run in runs):.2f}")
+    figures.record("video", f"{video.name} ({frames} frames)")
+    figures.record("model", type(frozen.predictor.model).__name__ + (" (untrained stand-in)" if untrained else ""))
+    figures.record("extraction_fps_native_size", round(frames / statistics.median(times), 2))
+    fps = statistics.median(run.fps for run in runs)
+    print(f"live loop fps ({width}x{height} file source, headless): {fps:.2f}")
+    figures.record(f"live_loop_fps_{width}x{height}", round(fps, 2))
     for part in PARTS:
         share = statistics.median(run.shares()[part] for run in runs)
         print(f"live share {part}: {share:.3f} ({per_frame_ms(runs, part):.1f} ms per frame)")
+        figures.record(f"live_{part}_ms_per_frame", round(per_frame_ms(runs, part), 1))
     model_share = statistics.median(run.shares()["model"] + run.shares()["preprocess"] for run in runs)
     print(f"live share preprocess+model: {model_share:.3f} (goal: under 0.1)")
-    print(f"live model ms per frame, eager / inference graph: {per_frame_ms(eager_runs, 'model'):.2f} / "
-          f"{per_frame_ms(runs, 'model'):.2f} = {per_frame_ms(eager_runs, 'model') / per_frame_ms(runs, 'model'):.2f}x"
-          f" (eager loop {statistics.median(run.fps for run in eager_runs):.2f} fps)")
-
+    figures.record("live_share_preprocess_plus_model", round(model_share, 3))
+    eager_ms, graph_ms = per_frame_ms(eager_runs, "model"), per_frame_ms(runs, "model")
+    eager_fps = statistics.median(run.fps for run in eager_runs)
+    print(f"live model ms per frame, eager / inference graph: {eager_ms:.2f} / {graph_ms:.2f} = "
+          f"{eager_ms / graph_ms:.2f}x (eager loop {eager_fps:.2f} fps)")
+    figures.record("live_model_ms_per_frame_eager", round(eager_ms, 2))
+    figures.record("live_model_ms_per_frame_inference_graph", round(graph_ms, 2))
+    figures.record("eager_loop_fps", round(eager_fps, 2))
+    figures.write()
 
 if __name__ == "__main__":
     app()

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from figures import JSON_OPTION, Figures
 import yaml
 
 from asl.models.registry import model_names
@@ -79,12 +80,14 @@ def main(
     model: Optional[list[str]] = typer.Option(None, help="models to score (default: every registered one)"),
     raw_dir: Optional[Path] = typer.Option(None, help="Kaggle-layout folder (default: params' data.raw_dir)"),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="KEY=VALUE of params.yaml (YAML value)"),
+    json_path: Path = JSON_OPTION,
 ) -> None:
     params = with_settings(yaml.safe_load((REPO / "params.yaml").read_text()), set_ or [])
     raw_dir = (REPO / (raw_dir or params["data"]["raw_dir"])).resolve()
     print(f"| model ({framework}) | test accuracy [95% interval] | macro F1 | test recordings (participants) "
           "| train + evaluate |")
     print("| --- | --- | --- | --- | --- |")
+    figures = Figures(json_path, sections="model")
     with tempfile.TemporaryDirectory(prefix="zoo-") as scratch:
         work = Path(scratch)
         (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -97,6 +100,11 @@ def main(
             shown = "n/a (one test participant)" if interval is None else f"[{interval[0]:.3f}, {interval[1]:.3f}]"
             print(f"| `{name}` | {metrics['accuracy']:.3f} {shown} | {metrics['f1_macro']:.3f} "
                   f"| {metrics['n_test']} ({len(metrics['per_participant'])}) | {seconds:.0f} s |", flush=True)
+            figures.row(name, {"test_accuracy": round(metrics["accuracy"], 3), "interval_95": shown,
+                               "f1_macro": round(metrics["f1_macro"], 3), "test_recordings": metrics["n_test"],
+                               "test_participants": len(metrics["per_participant"]),
+                               "train_plus_evaluate_s": round(seconds)})
+            figures.write()  # after every model: a long run keeps what it measured
 
 
 if __name__ == "__main__":
