@@ -35,7 +35,7 @@ def untrained_checkpoint(params_path: Path, framework: str | None, work: Path) -
     """A checkpoint of an untrained model of params.yaml's `model` in `framework` (params.yaml's by default), of
     the same size and cost as a trained one."""
     from asl.data.sign_names import GISLR_SIGNS
-    from asl.inference.predictor import CHECKPOINT_FILES
+    from asl.checkpoint import CHECKPOINT_FILES
     from asl.landmarks import N_SELECTED
     from asl.models.config import InputShape
     from asl.params import load_params

@@ -59,7 +59,7 @@ def export_tflite(checkpoint: Path, out: Path) -> Export:
     whether TFLite's built-in ops sufficed."""
     import tensorflow as tf
 
-    from asl.inference.predictor import find_checkpoint
+    from asl.checkpoint import find_checkpoint
     from asl.models.tf.base import load_model_from_checkpoint
 
     path = find_checkpoint(checkpoint)
@@ -112,7 +112,7 @@ def export_onnx(checkpoint: Path, out: Path) -> Export:
     ONNX Runtime (`check_onnx_graph`), with `prediction_metadata`; returns the file's size (standard ONNX ops)."""
     import onnx
 
-    from asl.inference.predictor import find_checkpoint
+    from asl.checkpoint import find_checkpoint
     from asl.models.torch.base import load_model_from_checkpoint
 
     path = find_checkpoint(checkpoint)
