@@ -8,6 +8,7 @@ import typer
 
 from asl.cli_video import extract, predict_app
 from asl.errors import AslError, exit_on_user_error
+from asl.logs import quiet_libraries
 from asl.evaluation.viz_commands import viz_app
 from asl.inference.export import export
 from asl.tune.cli import apply_params, tune
@@ -19,6 +20,13 @@ app.add_typer(viz_app, name="viz")
 app.command()(tune)
 app.command(name="apply-params")(apply_params)
 app.command()(export)
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", help="show the libraries' own logging (TensorFlow, "
+                                      "MediaPipe, absl, Lightning); also ASL_VERBOSE=1")) -> None:
+    """The `asl` command: tools around the pipeline (the pipeline itself runs with `dvc repro`)."""
+    quiet_libraries(verbose)
 
 
 @app.command()

@@ -9,6 +9,9 @@ import typer
 from asl.data.sample import generate_sample
 from asl.errors import exit_on_user_error
 from asl.params import load_params
+from asl.logs import quiet_libraries
+
+quiet_libraries()  # before any library that logs at import
 
 app = typer.Typer(add_completion=False)
 
