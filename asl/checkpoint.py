@@ -22,3 +22,17 @@ def find_checkpoint(path: Path) -> Path:
     if not path.is_file():
         raise AslError(f"{path}: checkpoint not found")
     return path
+
+
+def training_data_note(extras: dict) -> str | None:
+    """A note for predictions when the checkpoint (its recorded `extras`) was trained on the built-in synthetic
+    sample (`data.raw_dir` is the sample stage's output folder) rather than real data, naming the sample's signs
+    (`sample.signs`: a list, or a number of them); None otherwise or unknown."""
+    from asl.data.sample import SAMPLE_DIR
+
+    raw_dir = ((extras.get("params") or {}).get("data") or {}).get("raw_dir")
+    if raw_dir is None or Path(raw_dir).parts[-len(SAMPLE_DIR.parts):] != SAMPLE_DIR.parts:
+        return None
+    signs = (extras.get("params") or {}).get("sample", {}).get("signs", len(extras.get("signs", [])))
+    known = f"{len(signs)} signs: {', '.join(map(str, signs))}" if isinstance(signs, list) else f"{signs} signs"
+    return f"note: this checkpoint was trained on the built-in synthetic sample ({known}): it knows only those"

@@ -21,6 +21,18 @@ JSON_OPTION = typer.Option(False, "--json", help="print the predictions as JSON"
 TORCH_DEVICE_OPTION = typer.Option("cpu", help="torch device for the model: cpu, cuda or auto")
 
 
+def _load_recognizer(checkpoint: Path, device: str):
+    """The checkpoint's recognizer; says on stderr when it was trained on the built-in sample, not real data."""
+    from asl.checkpoint import training_data_note
+    from asl.inference.recognize import load_recognizer
+
+    recognizer = load_recognizer(checkpoint, device)
+    note = training_data_note(recognizer.predictor.extras)
+    if note:
+        typer.echo(note, err=True)
+    return recognizer
+
+
 def _report_failures(failures: dict[str, str], total: int, what: str = "videos") -> None:
     for message in failures.values():
         typer.echo(f"error: {message}", err=True)
@@ -94,7 +106,6 @@ def predict_video_command(
 ) -> None:
     """The top signs of each video, and optionally an annotated copy with the landmark mesh and predictions."""
     from asl.inference.predict_video import predict_video, prediction_record, write_annotated_video
-    from asl.inference.recognize import load_recognizer
     from asl.inference.video import find_videos, random_video
 
     if random_pick:
@@ -103,7 +114,7 @@ def predict_video_command(
         videos = [random_video(paths[0])]
     else:
         videos = find_videos(paths)
-    recognizer = load_recognizer(checkpoint, device)
+    recognizer = _load_recognizer(checkpoint, device)
     records, failures = [], {}
     for video in videos:
         try:
@@ -138,9 +149,8 @@ def predict_landmarks_command(
     """The top signs of landmark files, each checked by the landmark validator first (as `asl validate`)."""
     from asl.data.raw import COORDINATES, read_landmarks
     from asl.inference.predict_video import prediction_fields
-    from asl.inference.recognize import load_recognizer
 
-    recognizer = load_recognizer(checkpoint, device)
+    recognizer = _load_recognizer(checkpoint, device)
     records, failures = [], {}
     for path in files:
         try:
@@ -179,9 +189,8 @@ def predict_camera_command(
 ) -> None:
     """Live recognition from the camera (q or Ctrl-C ends it), or from --source FILE."""
     from asl.inference.live import LiveOptions, run_live
-    from asl.inference.recognize import load_recognizer
 
-    recognizer = load_recognizer(checkpoint, "cpu")
+    recognizer = _load_recognizer(checkpoint, "cpu")
     options = LiveOptions(headless=headless, size=(width, height) if width and height else None, top=top,
                           max_frames=max_frames, model_complexity=model_complexity)
 

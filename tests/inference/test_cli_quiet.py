@@ -1,4 +1,5 @@
-"""`asl predict` in a fresh process: no library chatter by default, and no framework it does not need."""
+"""`asl predict` in a fresh process: no library chatter by default, no framework it does not need, and a note
+when the checkpoint knows only the built-in sample."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from asl.checkpoint import training_data_note
 
 REPO = Path(__file__).resolve().parents[2]
 NOISE = ("tensorflow", "TensorFlow", "cuInit", "CUDA", "XLA", "absl", "W0000", "I0000", "E0000")
@@ -39,3 +44,16 @@ def test_predicting_a_video_with_a_pytorch_checkpoint_is_quiet(shared_videos, ch
     noisy = [line for line in output.splitlines() if any(word in line for word in NOISE)]
     assert not noisy, noisy
     assert report["imported"] == [], "a PyTorch checkpoint's prediction needs no TensorFlow, DVCLive or Lightning"
+    # the fixture's checkpoint records params.yaml's data.raw_dir, the sample stage's output
+    assert ("note: this checkpoint was trained on the built-in synthetic sample (3 signs: hello, thankyou, bye): it knows "
+            "only those") in output
+
+
+@pytest.mark.parametrize("raw_dir, sample", [("data/raw/sample", True), ("./data/raw/sample", True),
+                                             ("/home/me/asl/data/raw/sample", True), ("data/raw/kaggle", False),
+                                             (None, False)])
+def test_the_training_data_note_names_the_built_in_sample_only(raw_dir, sample):
+    params = {"data": {"raw_dir": raw_dir}, "sample": {"signs": 2}} if raw_dir else {}
+    note = training_data_note({"signs": ["hello", "bye", "mom"], "params": params})
+    assert (note == "note: this checkpoint was trained on the built-in synthetic sample (2 signs): it knows only "
+                    "those") if sample else note is None
