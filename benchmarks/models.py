@@ -36,7 +36,7 @@ from asl.models.config import InputShape
 from asl.models.registry import get_model_entry, model_names
 from asl.models.torch.base import BaseModel, FrozenModel, freeze_for_inference
 from asl.params import load_params
-from asl.training.torch_trainer import resolve_device
+from asl.models.torch.base import resolve_device
 
 LIMIT_MB, LIMIT_MS = 40.0, 100.0
 app = typer.Typer(add_completion=False)

@@ -37,7 +37,7 @@ def untrained_checkpoint(params_path: Path, framework: str | None, work: Path) -
     the same size and cost as a trained one."""
     from asl.data.inputs import InputPipeline
     from asl.data.sign_names import GISLR_SIGNS
-    from asl.inference.predictor import CHECKPOINT_FILES
+    from asl.checkpoint import CHECKPOINT_FILES
     from asl.models.config import InputShape
     from asl.params import load_params
 

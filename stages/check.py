@@ -11,6 +11,9 @@ from asl.check import check_params
 from asl.errors import exit_on_user_error
 from asl.io import atomic_path
 from asl.params import load_params
+from asl.logs import quiet_libraries
+
+quiet_libraries()  # before any library that logs at import
 
 app = typer.Typer(add_completion=False)
 

@@ -10,6 +10,9 @@ from asl.evaluation.evaluate import evaluate, evaluate_robustness
 from asl.inference.predictor import load_predictor
 from asl.io import atomic_path, write_csv, write_json
 from asl.params import load_params
+from asl.logs import quiet_libraries
+
+quiet_libraries()  # before any library that logs at import
 
 app = typer.Typer(add_completion=False)
 

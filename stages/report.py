@@ -10,6 +10,9 @@ import typer
 from asl.errors import exit_on_user_error
 from asl.evaluation.report import load_report_inputs, write_report
 from asl.params import load_params
+from asl.logs import quiet_libraries
+
+quiet_libraries()  # before any library that logs at import
 
 app = typer.Typer(add_completion=False)
 

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import typer
 
-from asl.data.sample import generate_sample
+from asl.data.sample import SAMPLE_DIR, generate_sample
 from asl.errors import exit_on_user_error
 from asl.params import load_params
+from asl.logs import quiet_libraries
+
+quiet_libraries()  # before any library that logs at import
 
 app = typer.Typer(add_completion=False)
 
@@ -17,7 +20,7 @@ app = typer.Typer(add_completion=False)
 @exit_on_user_error
 def main(
     params: Path = typer.Option(Path("params.yaml"), help="The params file."),
-    out: Path = typer.Option(Path("data/raw/sample"), help="Folder to write the dataset into (replaced)."),
+    out: Path = typer.Option(SAMPLE_DIR, help="Folder to write the dataset into (replaced)."),
 ) -> None:
     """Generate the built-in sample dataset."""
     settings = load_params(params)

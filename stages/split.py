@@ -9,6 +9,9 @@ from asl.data.splits import split_recordings
 from asl.errors import exit_on_user_error
 from asl.io import write_csv, write_json
 from asl.params import load_params
+from asl.logs import quiet_libraries
+
+quiet_libraries()  # before any library that logs at import
 
 app = typer.Typer(add_completion=False)
 

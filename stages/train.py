@@ -11,6 +11,9 @@ from asl.errors import AslError, exit_on_user_error
 from asl.params import load_params
 from asl.training.logging import clear_tensorboard_logs
 from asl.training.run import train_model
+from asl.logs import quiet_libraries
+
+quiet_libraries()  # before any library that logs at import
 
 app = typer.Typer(add_completion=False)
 

@@ -75,6 +75,9 @@ POSE_HEAD = np.array([
 POSE_LOWER_RIGHT = np.array([[0.33, 1.25], [0.34, 1.75], [0.34, 2.20], [0.33, 2.28], [0.38, 2.35]])
 ARM_POINTS = {"right": [12, 14, 16, 18, 20, 22], "left": [11, 13, 15, 17, 19, 21]}  # shoulder, elbow, wrist, hand
 
+#: Where the sample stage writes the sample (dvc.yaml); a checkpoint trained from here knows only its signs.
+SAMPLE_DIR = Path("data/raw/sample")
+
 
 @dataclass(frozen=True, eq=False)
 class SignMotion:

@@ -14,6 +14,9 @@ PANEL_COLOUR = (0, 0, 0)
 
 def _connections() -> dict[str, frozenset]:
     """MediaPipe's own connection lists of the hand and the pose (imported here: mediapipe is heavy)."""
+    from asl.inference.extract import import_mediapipe
+
+    import_mediapipe()
     from mediapipe.python.solutions.hands_connections import HAND_CONNECTIONS
     from mediapipe.python.solutions.pose_connections import POSE_CONNECTIONS
 

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import typer
 
 from asl.data.inputs import InputPipeline, checkpoint_pipeline
-from asl.errors import AslError, exit_on_user_error
+from asl.errors import AslError, warn
 from asl.io import atomic_path
 
 #: The name of the TFLite metadata entry, and the prefix of the ONNX metadata_props keys, that `prediction_metadata`
@@ -59,7 +58,7 @@ def export_tflite(checkpoint: Path, out: Path) -> Export:
     whether TFLite's built-in ops sufficed."""
     import tensorflow as tf
 
-    from asl.inference.predictor import find_checkpoint
+    from asl.checkpoint import find_checkpoint
     from asl.models.tf.base import load_model_from_checkpoint
 
     path = find_checkpoint(checkpoint)
@@ -85,8 +84,8 @@ def convert(converter) -> tuple[bytes, bool]:
         return converter.convert(), True
     except Exception as error:  # ops without a TFLite kernel: fall back to TensorFlow's own kernels (flex delegate)
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        typer.echo(f"warning: TFLite built-in ops do not suffice ({first_line}); converting with TensorFlow ops "
-                   "(flex delegate), which the plain TFLite runtime cannot run", err=True)
+        warn(f"TFLite built-in ops do not suffice ({first_line}); converting with TensorFlow ops (flex delegate), "
+             "which the plain TFLite runtime cannot run")
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
         return converter.convert(), False
 
@@ -112,7 +111,7 @@ def export_onnx(checkpoint: Path, out: Path) -> Export:
     ONNX Runtime (`check_onnx_graph`), with `prediction_metadata`; returns the file's size (standard ONNX ops)."""
     import onnx
 
-    from asl.inference.predictor import find_checkpoint
+    from asl.checkpoint import find_checkpoint
     from asl.models.torch.base import load_model_from_checkpoint
 
     path = find_checkpoint(checkpoint)
@@ -215,19 +214,3 @@ FORMATS = {
     "onnx": (export_onnx, "inputs `values` (batch, frames, L, C) with missing as 0 and `mask` (batch, frames), "
                           "output `logits`"),
 }
-
-
-@exit_on_user_error
-def export(
-    format: str = typer.Option("tflite", "--format", help="tflite (TensorFlow models) or onnx (PyTorch models)"),
-    checkpoint: Path = typer.Option(Path("models/best"), help="the train stage's checkpoint folder, or a model file"),
-    out: Path = typer.Option(None, help="output file (default: models/model.<format>)"),
-) -> None:
-    """Export a trained model: TensorFlow to TFLite (raw landmarks of one sequence in, logits out), PyTorch to ONNX
-    (the input pipeline's values and frame mask in, logits out); signs and input pipeline in the file's metadata."""
-    if format not in FORMATS:
-        raise AslError(f"--format {format!r} is not supported; choose {' or '.join(FORMATS)}")
-    exporter, signature = FORMATS[format]
-    out = out or Path(f"models/model.{format}")
-    result = exporter(checkpoint, out)
-    typer.echo(f"wrote {out} ({result.size / 1e6:.2f} MB, {result.ops}): {signature}")

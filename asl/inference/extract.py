@@ -9,7 +9,9 @@ into the competition's capture geometry (`asl.inference.geometry.to_capture`), w
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from asl.errors import AslError
 from asl.inference.geometry import CAPTURE_ASPECT, to_capture
 from asl.inference.video import count_frames, read_frames, video_info
 from asl.io import atomic_path
+from asl.logs import native_logs_silenced
 from asl.landmarks import HOLISTIC_PARTS, ROWS_PER_FRAME, part_rows
 
 #: The Holistic result attribute of each part of the layout.
@@ -43,9 +46,23 @@ class Extraction:
     frame_size: tuple[int, int] | None = None  # (width, height) of its frames; `values` are mapped from them
 
 
+def import_mediapipe():
+    """The `mediapipe` package, imported without TensorFlow: its tasks package imports TensorFlow (3 s, and its C++
+    logging) only for documentation decorators, and takes a no-op when TensorFlow is not importable."""
+    blocked = "tensorflow" not in sys.modules and "tensorflow.tools.docs" not in sys.modules
+    if blocked:
+        sys.modules["tensorflow.tools.docs"] = None  # an import of it raises ModuleNotFoundError
+    try:
+        import mediapipe
+    finally:
+        if blocked:
+            del sys.modules["tensorflow.tools.docs"]
+    return mediapipe
+
+
 def check_model_complexity(model_complexity: int) -> None:
     """Fail clearly, before MediaPipe tries to download it, when a complexity's pose model is not installed."""
-    import mediapipe
+    mediapipe = import_mediapipe()
 
     if model_complexity not in POSE_MODELS:
         raise AslError(f"model_complexity must be one of {', '.join(map(str, POSE_MODELS))}, got {model_complexity}")
@@ -60,10 +77,16 @@ class HolisticExtractor:
 
     def __init__(self, model_complexity: int = 1, static_image_mode: bool = False) -> None:
         check_model_complexity(model_complexity)
-        import mediapipe as mp
+        from mediapipe.python.solutions.holistic import Holistic
 
-        self._holistic = mp.solutions.holistic.Holistic(static_image_mode=static_image_mode,
-                                                        model_complexity=model_complexity)
+        # MediaPipe's C++ logs from its graph threads, also between calls: silenced for the extractor's life
+        self._silence = contextlib.ExitStack()
+        self._silence.enter_context(native_logs_silenced())
+        try:
+            self._holistic = Holistic(static_image_mode=static_image_mode, model_complexity=model_complexity)
+        except BaseException:
+            self._silence.close()
+            raise
 
     def __enter__(self) -> HolisticExtractor:
         return self
@@ -72,7 +95,10 @@ class HolisticExtractor:
         self.close()
 
     def close(self) -> None:
-        self._holistic.close()
+        try:
+            self._holistic.close()
+        finally:
+            self._silence.close()
 
     def process(self, frame_bgr: np.ndarray, aspect: float | None = None) -> np.ndarray:
         """Landmarks (543, 3) of one BGR frame, in the Kaggle layout and the competition's capture geometry; NaN

@@ -8,11 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from asl.checkpoint import find_checkpoint
 from asl.errors import AslError, warn
-
-#: The model file the train stage writes into its checkpoint folder, per framework.
-CHECKPOINT_FILES = {"pytorch": "model.pt", "tensorflow": "model.keras"}
-
 
 @dataclass
 class Predictor:
@@ -50,9 +47,9 @@ class Predictor:
         """Probabilities (len(rows), classes) for model inputs `values[rows]` (all rows by default): an array
         (N, frames, L, C) or `asl.data.inputs.StoreInputs`; a variable-length model takes up to its frames."""
         if self.framework == "tensorflow":
-            from asl.training.tf_trainer import predict_probabilities
+            from asl.models.tf.base import predict_probabilities
         else:
-            from asl.training.torch_trainer import predict_probabilities
+            from asl.models.torch.base import predict_probabilities
         shape = self.model.input_shape
         rows = np.arange(len(values)) if rows is None else rows
         expected = tuple(shape.__dict__.values())
@@ -62,19 +59,6 @@ class Predictor:
             raise AslError(f"the data's shape (frames, landmarks, coordinates) {tuple(values.shape[1:])} does not "
                            f"match the checkpoint's {expected}")
         return predict_probabilities(self.frozen or self.model, values, rows, batch_size, self.device)
-
-
-def find_checkpoint(path: Path) -> Path:
-    """The model file of a checkpoint folder written by the train stage, or `path` itself when it is a file."""
-    path = Path(path)
-    if path.is_dir():
-        found = [path / name for name in CHECKPOINT_FILES.values() if (path / name).is_file()]
-        if found:
-            return max(found, key=lambda file: file.stat().st_mtime)  # the latest run's, if both are there
-        raise AslError(f"{path}: no checkpoint in this folder (expected one of {', '.join(CHECKPOINT_FILES.values())})")
-    if not path.is_file():
-        raise AslError(f"{path}: checkpoint not found")
-    return path
 
 
 def load_predictor(checkpoint: Path, device: str = "auto") -> Predictor:
@@ -87,8 +71,7 @@ def load_predictor(checkpoint: Path, device: str = "auto") -> Predictor:
         model, extras = load_keras(path)
         predictor = Predictor(model, extras["signs"], extras, None, "tensorflow")
     else:
-        from asl.models.torch.base import load_model_from_checkpoint
-        from asl.training.torch_trainer import resolve_device
+        from asl.models.torch.base import load_model_from_checkpoint, resolve_device
 
         torch_device = resolve_device(device)
         model, extras = load_model_from_checkpoint(path, torch_device)

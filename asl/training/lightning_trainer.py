@@ -19,15 +19,15 @@ from asl.data.torch_dataset import LandmarkDataset, pad_collate
 from asl.data.inputs import input_groups
 from asl.models.config import InputShape
 from asl.check import raise_problems
-from asl.models.torch.base import BaseModel, mark_checkpoint_finished
+from asl.models.torch.base import BaseModel, mark_checkpoint_finished, resolve_device
 from asl.params import Params, range_problems
 from asl.progress import on_terminal
 from asl.training.common import TrainingData, checkpoint_extras
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
 from asl.training.precision import LIGHTNING_PRECISION, check_precision
-from asl.training.torch_trainer import (apply_callbacks, build_model, collected_metrics, resolve_device,
-                                        seed_everything, seed_worker, start_epoch)
+from asl.training.torch_trainer import (apply_callbacks, build_model, collected_metrics, seed_everything,
+                                        seed_worker, start_epoch)
 
 
 class LightningTask(lightning.LightningModule):

@@ -8,10 +8,10 @@ from typing import Callable
 import numpy as np
 
 from asl.check import check_params
+from asl.checkpoint import CHECKPOINT_FILES
 from asl.data.inputs import InputPipeline, StoreInputs
 from asl.data.processed import ProcessedData
 from asl.errors import AslError
-from asl.inference.predictor import CHECKPOINT_FILES
 from asl.models.registry import get_model_entry
 from asl.params import Params
 
@@ -25,7 +25,7 @@ def uses_lightning(params: Params) -> bool:
 def train_model(params: Params, data: ProcessedData, checkpoint_dir: Path, live_dir: Path,
                 tensorboard_dir: Path, on_epoch_end: Callable[[int, dict], None] | None = None,
                 state_dir: Path | None = None) -> dict:
-    """Train the selected model; its best checkpoint goes to `checkpoint_dir` (see `asl.inference.predictor`).
+    """Train the selected model; its best checkpoint goes to `checkpoint_dir` (see `asl.checkpoint`).
 
     `on_epoch_end(epoch, valid_metrics)` is called after every epoch (the tuner reports through it); the native
     PyTorch trainer keeps its resumable state in `state_dir` (`asl.training.state`).

@@ -15,12 +15,11 @@ import numpy as np
 import tensorflow as tf
 
 from asl.data.inputs import input_groups
-from asl.data.preprocess import to_model_input
 from asl.data.tf_data import LandmarkBatches
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
 from asl.check import raise_problems
-from asl.models.tf.base import CompiledModel, TFModel, mark_checkpoint_finished
+from asl.models.tf.base import TFModel, mark_checkpoint_finished, predict_probabilities
 from asl.params import Params, range_problems
 from asl.progress import Progress
 from asl.training.callbacks import dropout_schedule, epoch_augmenter
@@ -28,7 +27,7 @@ from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
 
-__all__ = ["TrainingData", "train", "predict_probabilities"]
+__all__ = ["TrainingData", "train"]
 
 
 def build_model(params: Params, input_shape: InputShape, num_classes: int) -> TFModel:
@@ -133,14 +132,3 @@ def train_epoch(step: Callable, dataset: tf.data.Dataset, batches: int, epoch: i
         progress.update()
     progress.close()
     return epoch_metrics(np.concatenate(labels), np.concatenate(probabilities))
-
-
-def predict_probabilities(model: TFModel | CompiledModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
-                          device: object = None) -> np.ndarray:
-    """Class probabilities (len(rows), classes) of preprocessed sequences, read batch by batch (inference mode)."""
-    outputs = []
-    for start in range(0, len(rows), batch_size):
-        x, mask = to_model_input(np.asarray(values[rows[start:start + batch_size]], dtype=np.float32))
-        logits = model.predict_logits(tf.constant(x), tf.constant(mask))
-        outputs.append(tf.nn.softmax(logits, axis=1).numpy())
-    return np.concatenate(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)

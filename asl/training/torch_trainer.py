@@ -14,11 +14,11 @@ from tqdm import tqdm
 from asl.data.augment import BatchAugmenter
 from asl.data.torch_dataset import LandmarkDataset, pad_collate
 from asl.data.inputs import input_groups
-from asl.data.preprocess import to_model_input
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
 from asl.check import raise_problems
-from asl.models.torch.base import BaseModel, FrozenModel, StepOptions, mark_checkpoint_finished
+from asl.models.torch.base import (BaseModel, StepOptions, host_probabilities, mark_checkpoint_finished,
+                                   predict_probabilities, resolve_device)
 from asl.params import Params, TrainConfig, range_problems
 from asl.progress import Progress
 from asl.training.callbacks import dropout_schedule, epoch_augmenter
@@ -30,11 +30,6 @@ from asl.training.state import (STATE_FILE, RunRecord, load_state, record_from, 
                                 save_state)
 
 
-def resolve_device(setting: str) -> torch.device:
-    """`auto` picks CUDA when present; anything else is passed to torch as is."""
-    if setting == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(setting)
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
@@ -213,9 +208,6 @@ def collected_metrics(labels: list[torch.Tensor], logits: list[torch.Tensor]) ->
     return epoch_metrics(torch.cat(labels).cpu().numpy(), host_probabilities(logits))
 
 
-def host_probabilities(logits: list[torch.Tensor]) -> np.ndarray:
-    """Softmax of batches of logits on their device (in float32 whatever the autocast), copied to the host once."""
-    return torch.softmax(torch.cat(logits).float(), dim=1).cpu().numpy()
 
 
 def evaluate_rows(model: BaseModel, data: TrainingData, rows: np.ndarray, batch_size: int, device: torch.device,
@@ -223,16 +215,3 @@ def evaluate_rows(model: BaseModel, data: TrainingData, rows: np.ndarray, batch_
     rows = rows[: max_batches * batch_size] if max_batches else rows
     probabilities = predict_probabilities(model, data.values, rows, batch_size, device, precision)
     return epoch_metrics(data.labels[rows], probabilities)
-
-
-def predict_probabilities(model: BaseModel | FrozenModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
-                          device: torch.device, precision: MixedPrecision | None = None) -> np.ndarray:
-    """Class probabilities (len(rows), classes) of preprocessed sequences, read batch by batch; the logits stay on
-    the device until the last batch. `precision` (a `BaseModel` only): the training's autocast."""
-    outputs = []
-    settings = {"precision": precision} if precision is not None else {}
-    for start in range(0, len(rows), batch_size):
-        x, mask = to_model_input(np.asarray(values[rows[start:start + batch_size]], dtype=np.float32))
-        outputs.append(model.predict_logits(torch.from_numpy(x).to(device, non_blocking=True),
-                                            torch.from_numpy(mask).to(device, non_blocking=True), **settings))
-    return host_probabilities(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 import keras
+import numpy as np
 import tensorflow as tf
 
+from asl.data.preprocess import to_model_input
 from asl.errors import AslError
 from asl.io import atomic_path, write_json
 from asl.models.config import InputShape, SchedulerConfig
@@ -213,6 +215,17 @@ class CompiledModel:
         self.predict_logits = tf.function(model.predict_logits, input_signature=[
             tf.TensorSpec((None, frames, shape.landmarks, shape.coordinates), tf.float32),
             tf.TensorSpec((None, frames), tf.bool)])
+
+
+def predict_probabilities(model: TFModel | CompiledModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
+                          device: object = None) -> np.ndarray:
+    """Class probabilities (len(rows), classes) of preprocessed sequences, read batch by batch (inference mode)."""
+    outputs = []
+    for start in range(0, len(rows), batch_size):
+        x, mask = to_model_input(np.asarray(values[rows[start:start + batch_size]], dtype=np.float32))
+        logits = model.predict_logits(tf.constant(x), tf.constant(mask))
+        outputs.append(tf.nn.softmax(logits, axis=1).numpy())
+    return np.concatenate(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)
 
 
 def mark_checkpoint_finished(path: str | Path) -> None:

@@ -9,9 +9,11 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+import numpy as np
 import torch
 from torch import nn
 
+from asl.data.preprocess import to_model_input
 from asl.errors import AslError
 from asl.io import atomic_path
 from asl.models.config import InputShape, SchedulerConfig
@@ -210,6 +212,31 @@ def load_model_from_checkpoint(path: str | Path, device: str | torch.device = "c
                                       InputShape(**checkpoint["input_shape"]), checkpoint["num_classes"])
     model.load_state_dict(checkpoint["state_dict"])
     return model.to(device).eval(), checkpoint["extra"]
+
+
+def resolve_device(setting: str) -> torch.device:
+    """`auto` picks CUDA when present; anything else is passed to torch as is."""
+    if setting == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(setting)
+
+
+def host_probabilities(logits: list[torch.Tensor]) -> np.ndarray:
+    """Softmax of batches of logits on their device (in float32 whatever the autocast), copied to the host once."""
+    return torch.softmax(torch.cat(logits).float(), dim=1).cpu().numpy()
+
+
+def predict_probabilities(model: BaseModel | FrozenModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
+                          device: torch.device, precision: MixedPrecision | None = None) -> np.ndarray:
+    """Class probabilities (len(rows), classes) of preprocessed sequences, read batch by batch; the logits stay on
+    the device until the last batch. `precision` (a `BaseModel` only): the training's autocast."""
+    outputs = []
+    settings = {"precision": precision} if precision is not None else {}
+    for start in range(0, len(rows), batch_size):
+        x, mask = to_model_input(np.asarray(values[rows[start:start + batch_size]], dtype=np.float32))
+        outputs.append(model.predict_logits(torch.from_numpy(x).to(device, non_blocking=True),
+                                            torch.from_numpy(mask).to(device, non_blocking=True), **settings))
+    return host_probabilities(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)
 
 
 class FrozenModel:

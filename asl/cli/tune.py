@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from asl.cli.options import MetaOption, ParamsOption, ValuesOption
 from asl.errors import exit_on_user_error
 from asl.params import load_params
 
@@ -16,9 +17,9 @@ def tune(
     trials: Annotated[Optional[int], typer.Option(help="number of trials (default: tune.trials)")] = None,
     address: Annotated[Optional[str], typer.Option(help="Ray cluster to join (default: a local Ray)")] = None,
     tracking_uri: Annotated[str, typer.Option(help="MLflow tracking URI or folder")] = "mlruns",
-    params: Annotated[Path, typer.Option(help="params file")] = Path("params.yaml"),
-    values: Annotated[Path, typer.Option(help="preprocessed array")] = Path("data/processed/landmarks.npy"),
-    meta: Annotated[Path, typer.Option(help="metadata CSV")] = Path("data/processed/meta.csv"),
+    params: ParamsOption = Path("params.yaml"),
+    values: ValuesOption = Path("data/processed/landmarks.npy"),
+    meta: MetaOption = Path("data/processed/meta.csv"),
     sign_map: Annotated[Path, typer.Option(help="sign map JSON")] = Path("data/processed/sign_map.json"),
     split: Annotated[Path, typer.Option(help="split.csv of the split stage")] = Path("data/interim/split.csv"),
     out: Annotated[Path, typer.Option(help="best params fragment to write")] = Path("tune/best_params.yaml"),

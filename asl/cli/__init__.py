@@ -1,16 +1,19 @@
 """The `asl` command: tools around the pipeline (the pipeline itself runs with `dvc repro`)."""
 
+# One module per command group (predict, viz, tune, export); the options they share are in asl/cli/options.py.
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
 
-from asl.cli_video import extract, predict_app
+from asl.cli.export import export
+from asl.cli.predict import extract, predict_app
+from asl.cli.tune import apply_params, tune
+from asl.cli.viz import viz_app
 from asl.errors import AslError, exit_on_user_error
-from asl.evaluation.viz_commands import viz_app
-from asl.inference.export import export
-from asl.tune.cli import apply_params, tune
+from asl.logs import quiet_libraries
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 app.command()(extract)
@@ -19,6 +22,13 @@ app.add_typer(viz_app, name="viz")
 app.command()(tune)
 app.command(name="apply-params")(apply_params)
 app.command()(export)
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", help="show the libraries' own logging (TensorFlow, "
+                                      "MediaPipe, absl, Lightning); also ASL_VERBOSE=1")) -> None:
+    """The `asl` command: tools around the pipeline (the pipeline itself runs with `dvc repro`)."""
+    quiet_libraries(verbose)
 
 
 @app.command()

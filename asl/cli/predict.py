@@ -9,16 +9,25 @@ from typing import Optional
 
 import typer
 
+from asl.cli.options import CheckpointOption, JsonOption, TorchDeviceOption
 from asl.errors import AslError, exit_on_user_error, warn
 
 predict_app = typer.Typer(add_completion=False, no_args_is_help=True,
                           help="Predict signs from video files or the camera with a trained checkpoint.")
 DEFAULT_CHECKPOINT = Path("models/best")
 COMPLEXITY_HELP = "MediaPipe Holistic model_complexity (only 1 ships with mediapipe 0.10.21)"
-# Options the predict commands share, defined once.
-CHECKPOINT_OPTION = typer.Option(DEFAULT_CHECKPOINT, help="train stage's checkpoint folder or a model file")
-JSON_OPTION = typer.Option(False, "--json", help="print the predictions as JSON")
-TORCH_DEVICE_OPTION = typer.Option("cpu", help="torch device for the model: cpu, cuda or auto")
+
+
+def _load_recognizer(checkpoint: Path, device: str):
+    """The checkpoint's recognizer; says on stderr when it was trained on the built-in sample, not real data."""
+    from asl.checkpoint import training_data_note
+    from asl.inference.recognize import load_recognizer
+
+    recognizer = load_recognizer(checkpoint, device)
+    note = training_data_note(recognizer.predictor.extras)
+    if note:
+        typer.echo(note, err=True)
+    return recognizer
 
 
 def _report_failures(failures: dict[str, str], total: int, what: str = "videos") -> None:
@@ -82,19 +91,18 @@ def _extract_dataset(videos: list[Path], out: Path, frames: int | None, labels: 
 @exit_on_user_error
 def predict_video_command(
     paths: list[Path] = typer.Argument(..., help="video files or folders of videos"),
-    checkpoint: Path = CHECKPOINT_OPTION,
+    checkpoint: CheckpointOption = DEFAULT_CHECKPOINT,
     top: int = typer.Option(5, help="how many signs to show per video"),
     out: Optional[Path] = typer.Option(None, help="annotated copy of the video (.mp4); with several videos, a "
                                        "folder for one copy each"),
-    as_json: bool = JSON_OPTION,
+    as_json: JsonOption = False,
     random_pick: bool = typer.Option(False, "--random", help="predict one video picked at random from the folder"),
     frames: Optional[int] = typer.Option(None, help="sample this many frames evenly (default: every frame)"),
     model_complexity: int = typer.Option(1, help=COMPLEXITY_HELP),
-    device: str = TORCH_DEVICE_OPTION,
+    device: TorchDeviceOption = "cpu",
 ) -> None:
     """The top signs of each video, and optionally an annotated copy with the landmark mesh and predictions."""
     from asl.inference.predict_video import predict_video, prediction_record, write_annotated_video
-    from asl.inference.recognize import load_recognizer
     from asl.inference.video import find_videos, random_video
 
     if random_pick:
@@ -103,7 +111,7 @@ def predict_video_command(
         videos = [random_video(paths[0])]
     else:
         videos = find_videos(paths)
-    recognizer = load_recognizer(checkpoint, device)
+    recognizer = _load_recognizer(checkpoint, device)
     records, failures = [], {}
     for video in videos:
         try:
@@ -130,17 +138,16 @@ def predict_video_command(
 @exit_on_user_error
 def predict_landmarks_command(
     files: list[Path] = typer.Argument(..., help="landmark parquet files in the Kaggle schema (e.g. `asl extract`'s)"),
-    checkpoint: Path = CHECKPOINT_OPTION,
+    checkpoint: CheckpointOption = DEFAULT_CHECKPOINT,
     top: int = typer.Option(5, help="how many signs to show per file"),
-    as_json: bool = JSON_OPTION,
-    device: str = TORCH_DEVICE_OPTION,
+    as_json: JsonOption = False,
+    device: TorchDeviceOption = "cpu",
 ) -> None:
     """The top signs of landmark files, each checked by the landmark validator first (as `asl validate`)."""
     from asl.data.raw import COORDINATES, read_landmarks
     from asl.inference.predict_video import prediction_fields
-    from asl.inference.recognize import load_recognizer
 
-    recognizer = load_recognizer(checkpoint, device)
+    recognizer = _load_recognizer(checkpoint, device)
     records, failures = [], {}
     for path in files:
         try:
@@ -169,7 +176,7 @@ def predict_landmarks_command(
 def predict_camera_command(
     device: int = typer.Option(0, help="camera index"),
     source: Optional[Path] = typer.Option(None, help="a video file to read instead of the camera"),
-    checkpoint: Path = CHECKPOINT_OPTION,
+    checkpoint: CheckpointOption = DEFAULT_CHECKPOINT,
     headless: bool = typer.Option(False, "--headless", help="no window: print the predictions over time"),
     top: int = typer.Option(5, help="how many signs to show"),
     width: int = typer.Option(640, help="frames are resized to this width (0: keep)"),
@@ -179,9 +186,8 @@ def predict_camera_command(
 ) -> None:
     """Live recognition from the camera (q or Ctrl-C ends it), or from --source FILE."""
     from asl.inference.live import LiveOptions, run_live
-    from asl.inference.recognize import load_recognizer
 
-    recognizer = load_recognizer(checkpoint, "cpu")
+    recognizer = _load_recognizer(checkpoint, "cpu")
     options = LiveOptions(headless=headless, size=(width, height) if width and height else None, top=top,
                           max_frames=max_frames, model_complexity=model_complexity)
 

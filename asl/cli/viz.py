@@ -7,13 +7,11 @@ from typing import Annotated
 
 import typer
 
+from asl.cli.options import MetaOption, ParamsOption, ValuesOption
 from asl.errors import exit_on_user_error
 
 viz_app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
-MetaOption = Annotated[Path, typer.Option(help="metadata CSV of the preprocessed sequences")]
-ValuesOption = Annotated[Path, typer.Option(help="the preprocess stage's store (drawn as the seed models' input)")]
-ParamsOption = Annotated[Path, typer.Option(help="params file (the store's settings; augment section)")]
 
 
 @viz_app.command()
