@@ -46,11 +46,7 @@ def prediction_metadata(extras: dict, model: str) -> dict:
 @dataclass(frozen=True)
 class Export:
     size: int  # bytes
-    builtin_ops: bool  # False: a TFLite file that needs TensorFlow's own kernels (the flex delegate) to run
-
-    @property
-    def ops(self) -> str:
-        return "built-in ops only" if self.builtin_ops else "needs the flex delegate"
+    ops: str  # which operators the file needs, in its format's terms ("needs the flex delegate": TensorFlow's kernels)
 
 
 def export_tflite(checkpoint: Path, out: Path) -> Export:
@@ -72,7 +68,7 @@ def export_tflite(checkpoint: Path, out: Path) -> Export:
     flatbuffer = with_tflite_metadata(flatbuffer, prediction_metadata(extras, type(model).__name__))
     with atomic_path(out) as temporary:
         temporary.write_bytes(flatbuffer)
-    return Export(len(flatbuffer), builtin_ops)
+    return Export(len(flatbuffer), "built-in ops only" if builtin_ops else "needs the flex delegate")
 
 
 def convert(converter) -> tuple[bytes, bool]:
@@ -108,7 +104,7 @@ def with_tflite_metadata(flatbuffer: bytes, metadata: dict) -> bytes:
 
 def export_onnx(checkpoint: Path, out: Path) -> Export:
     """Convert the PyTorch model of `checkpoint` (folder or .pt file) to ONNX, checked against the model on
-    ONNX Runtime (`check_onnx_graph`), with `prediction_metadata`; returns the file's size (standard ONNX ops)."""
+    ONNX Runtime (`check_onnx_graph`), with `prediction_metadata`; returns its size and opset (standard ONNX ops)."""
     import onnx
 
     from asl.checkpoint import find_checkpoint
@@ -126,7 +122,8 @@ def export_onnx(checkpoint: Path, out: Path) -> Export:
     serialized = graph.SerializeToString()
     with atomic_path(out) as temporary:
         temporary.write_bytes(serialized)
-    return Export(len(serialized), builtin_ops=True)
+    opset = next(entry.version for entry in graph.opset_import if entry.domain in ("", "ai.onnx"))
+    return Export(len(serialized), f"standard ONNX ops, opset {opset}")
 
 
 def onnx_graph(model, variable_frames: bool):

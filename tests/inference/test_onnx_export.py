@@ -47,7 +47,7 @@ def export(checkpoint: Path, out: Path) -> None:
     result = CliRunner().invoke(app, ["export", "--format", "onnx", "--checkpoint", str(checkpoint),
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"wrote {out}" in result.output
+    assert f"wrote {out}" in result.output and "standard ONNX ops, opset" in result.output
 
 
 @pytest.fixture(scope="module", params=["TransformerPredictor", "LSTMPredictor",
