@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from asl.data.raw import landmark_table, validate_landmark_file
 from asl.errors import AslError
+from asl.extras import require
 from asl.inference.geometry import CAPTURE_ASPECT, to_capture
 from asl.inference.video import count_frames, read_frames, video_info
 from asl.io import atomic_path
@@ -45,7 +46,7 @@ class Extraction:
 
 def check_model_complexity(model_complexity: int) -> None:
     """Fail clearly, before MediaPipe tries to download it, when a complexity's pose model is not installed."""
-    import mediapipe
+    mediapipe = require("mediapipe", "video")
 
     if model_complexity not in POSE_MODELS:
         raise AslError(f"model_complexity must be one of {', '.join(map(str, POSE_MODELS))}, got {model_complexity}")
