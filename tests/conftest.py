@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,66 @@ def _shared(path: Path) -> Path:
             pytest.fail(f"{path} is missing, and ASL_REQUIRE_SHARED is set (CI must test on the real data)")
         pytest.skip(f"{path} is not here (the real data lives in ../shared beside the checkout)")
     return path
+
+
+#: Modules (or module::function, all parametrisations) whose tests take tens of seconds on a 2-core machine
+#: (measured with `-o console_output_style=times` and --durations).
+SLOW = {
+    "tests/data/test_sample.py",
+    "tests/data/test_tf_preprocess.py",
+    "tests/evaluation/test_report.py",
+    "tests/evaluation/test_visualize.py",
+    "tests/inference/test_geometry.py",
+    "tests/inference/test_onnx_export.py",
+    "tests/inference/test_tflite_export.py",
+    "tests/inference/test_video.py",
+    "tests/inference/test_video_dataset.py",
+    "tests/models/test_conv1d_frameworks_agree.py",
+    "tests/models/test_conv1d_transformer.py",
+    "tests/models/test_frameworks_agree.py",
+    "tests/training/test_determinism.py",
+    "tests/training/test_lightning_trainer.py",
+    "tests/training/test_tf_training.py",
+    "tests/tune/test_search.py",
+    "tests/test_dvc.py",
+    "tests/test_pipeline.py",
+}
+TENSORFLOW_CODE = re.compile(r"^\s*(import|from) (tensorflow|keras)\b|asl\.(models\.tf|training\.tf_trainer|data\.tf_)"
+                             r"|tflite", re.MULTILINE)
+VIDEO_CODE = re.compile(r"^\s*(import|from) (cv2|mediapipe)\b|asl\.inference\.(extract|live|predict_video)\b"
+                        r"|extract_video|HolisticExtractor", re.MULTILINE)
+
+
+def _source(function) -> str:
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return ""
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test by what it needs (see pyproject's markers), so `-m "not slow and ..."` picks a quick loop:
+    real_data (the ../shared fixtures), tensorflow and video (code or parameters that use them), gpu (a CUDA
+    device parameter), slow (SLOW)."""
+    modules: dict[Path, str] = {}
+    for item in items:
+        path = Path(item.fspath)
+        module = modules.setdefault(path, "\n".join(line for line in path.read_text().splitlines()
+                                                    if line.startswith(("import ", "from "))))  # its imports
+        code = module + _source(getattr(item, "function", None))
+        params = [str(value) for value in getattr(getattr(item, "callspec", None), "params", {}).values()]
+        fixtures = set(item.fixturenames)
+        name = f"{path.relative_to(REPO).as_posix()}::{item.originalname}"
+        if fixtures & {"gislr_sample", "shared_videos"}:
+            item.add_marker(pytest.mark.real_data)
+        if TENSORFLOW_CODE.search(code) or "tensorflow" in params:
+            item.add_marker(pytest.mark.tensorflow)
+        if VIDEO_CODE.search(code) or "shared_videos" in fixtures:
+            item.add_marker(pytest.mark.video)
+        if any(value.startswith("cuda") for value in params):
+            item.add_marker(pytest.mark.gpu)
+        if name in SLOW or name.split("::")[0] in SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
