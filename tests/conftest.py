@@ -21,7 +21,7 @@ def _shared(path: Path) -> Path:
     return path
 
 
-#: Modules (or module::function, all parametrisations) whose tests take tens of seconds on a 2-core machine
+#: Modules (or module::function, all parametrisations) whose tests take 5 s or more on a 2-core machine
 #: (measured with `-o console_output_style=times` and --durations).
 SLOW = {
     "tests/data/test_sample.py",
@@ -42,6 +42,14 @@ SLOW = {
     "tests/tune/test_search.py",
     "tests/test_dvc.py",
     "tests/test_pipeline.py",
+    "tests/models/test_tf_models.py::test_training_steps_lower_the_loss",
+    "tests/models/test_tf_models.py::test_the_compiled_model_predicts_as_the_model_does_for_any_batch_size",
+    "tests/test_check.py::test_the_check_stage_names_renamed_keys_of_an_older_params_file",
+    "tests/test_check.py::test_the_check_stage_fails_with_one_error_line_per_problem_and_writes_nothing",
+    "tests/test_faults.py::test_killed_training_is_marked_unfinished_and_resumes_to_the_same_model",
+    "tests/test_faults.py::test_pipeline_completes_beside_corrupt_files_and_the_report_names_each",
+    "tests/test_faults.py::test_killed_preprocess_leaves_no_output_and_reruns_byte_identical",
+    "tests/training/test_dropout.py::test_a_tensorflow_model_trains_with_its_configured_dropout",
 }
 TENSORFLOW_CODE = re.compile(r"^\s*(import|from) (tensorflow|keras)\b|asl\.(models\.tf|training\.tf_trainer|data\.tf_)"
                              r"|tflite", re.MULTILINE)
