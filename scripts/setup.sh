@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create the virtual environment (default .venv, or $ASL_VENV) and install the project with its test tools.
+# Create the virtual environment (default .venv, or $ASL_VENV) and install the project with every extra and its test tools.
 # Safe to run again: an existing environment is only brought up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,5 +10,5 @@ if [ ! -x "$venv/bin/python" ]; then
     "$python" -m venv "$venv"
     "$venv/bin/pip" install --quiet --upgrade pip
 fi
-"$venv/bin/pip" install --quiet -e ".[dev]"
+"$venv/bin/pip" install --quiet -e ".[all,dev]"
 echo "environment ready: $venv (activate with: source $venv/bin/activate)"

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Run the test suite, setting up the environment first if needed. Extra arguments go to pytest.
+# --quick: the everyday loop, without the slow tests, those on the real data in ../shared and those needing a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+quick=()
+if [ "${1:-}" = "--quick" ]; then
+    shift
+    quick=(-m "not slow and not real_data and not gpu")
+fi
 scripts/setup.sh
 venv="$(realpath -m "${ASL_VENV:-.venv}")"
 export PATH="$venv/bin:$PATH"   # tests run stage scripts and dvc from this environment
-python -m pytest "$@"
+python -m pytest "${quick[@]}" "$@"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,74 @@ def _shared(path: Path) -> Path:
             pytest.fail(f"{path} is missing, and ASL_REQUIRE_SHARED is set (CI must test on the real data)")
         pytest.skip(f"{path} is not here (the real data lives in ../shared beside the checkout)")
     return path
+
+
+#: Modules (or module::function, all parametrisations) whose tests take 5 s or more on a 2-core machine
+#: (measured with `-o console_output_style=times` and --durations).
+SLOW = {
+    "tests/data/test_sample.py",
+    "tests/data/test_tf_preprocess.py",
+    "tests/evaluation/test_report.py",
+    "tests/evaluation/test_visualize.py",
+    "tests/inference/test_geometry.py",
+    "tests/inference/test_onnx_export.py",
+    "tests/inference/test_tflite_export.py",
+    "tests/inference/test_video.py",
+    "tests/inference/test_video_dataset.py",
+    "tests/models/test_conv1d_frameworks_agree.py",
+    "tests/models/test_conv1d_transformer.py",
+    "tests/models/test_frameworks_agree.py",
+    "tests/training/test_determinism.py",
+    "tests/training/test_lightning_trainer.py",
+    "tests/training/test_tf_training.py",
+    "tests/tune/test_search.py",
+    "tests/test_dvc.py",
+    "tests/test_pipeline.py",
+    "tests/models/test_tf_models.py::test_training_steps_lower_the_loss",
+    "tests/models/test_tf_models.py::test_the_compiled_model_predicts_as_the_model_does_for_any_batch_size",
+    "tests/test_check.py::test_the_check_stage_names_renamed_keys_of_an_older_params_file",
+    "tests/test_check.py::test_the_check_stage_fails_with_one_error_line_per_problem_and_writes_nothing",
+    "tests/test_faults.py::test_killed_training_is_marked_unfinished_and_resumes_to_the_same_model",
+    "tests/test_faults.py::test_pipeline_completes_beside_corrupt_files_and_the_report_names_each",
+    "tests/test_faults.py::test_killed_preprocess_leaves_no_output_and_reruns_byte_identical",
+    "tests/training/test_dropout.py::test_a_tensorflow_model_trains_with_its_configured_dropout",
+}
+TENSORFLOW_CODE = re.compile(r"^\s*(import|from) (tensorflow|keras)\b|asl\.(models\.tf|training\.tf_trainer|data\.tf_)"
+                             r"|tflite", re.MULTILINE)
+VIDEO_CODE = re.compile(r"^\s*(import|from) (cv2|mediapipe)\b|asl\.inference\.(extract|live|predict_video)\b"
+                        r"|extract_video|HolisticExtractor", re.MULTILINE)
+
+
+def _source(function) -> str:
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return ""
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test by what it needs (see pyproject's markers), so `-m "not slow and ..."` picks a quick loop:
+    real_data (the ../shared fixtures), tensorflow and video (code or parameters that use them), gpu (a CUDA
+    device parameter), slow (SLOW)."""
+    modules: dict[Path, str] = {}
+    for item in items:
+        path = Path(item.fspath)
+        module = modules.setdefault(path, "\n".join(line for line in path.read_text().splitlines()
+                                                    if line.startswith(("import ", "from "))))  # its imports
+        code = module + _source(getattr(item, "function", None))
+        params = [str(value) for value in getattr(getattr(item, "callspec", None), "params", {}).values()]
+        fixtures = set(item.fixturenames)
+        name = f"{path.relative_to(REPO).as_posix()}::{item.originalname}"
+        if fixtures & {"gislr_sample", "shared_videos"}:
+            item.add_marker(pytest.mark.real_data)
+        if TENSORFLOW_CODE.search(code) or "tensorflow" in params:
+            item.add_marker(pytest.mark.tensorflow)
+        if VIDEO_CODE.search(code) or "shared_videos" in fixtures:
+            item.add_marker(pytest.mark.video)
+        if any(value.startswith("cuda") for value in params):
+            item.add_marker(pytest.mark.gpu)
+        if name in SLOW or name.split("::")[0] in SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ import numpy as np
 
 from asl.data.inputs import InputPipeline, checkpoint_pipeline
 from asl.errors import AslError, warn
+from asl.extras import require
 from asl.io import atomic_path
 
 #: The name of the TFLite metadata entry, and the prefix of the ONNX metadata_props keys, that `prediction_metadata`
@@ -52,7 +53,7 @@ class Export:
 def export_tflite(checkpoint: Path, out: Path) -> Export:
     """Convert the TensorFlow model of `checkpoint` (folder or .keras file) to TFLite; returns the file's size and
     whether TFLite's built-in ops sufficed."""
-    import tensorflow as tf
+    tf = require("tensorflow", "tensorflow")
 
     from asl.checkpoint import find_checkpoint
     from asl.models.tf.base import load_model_from_checkpoint

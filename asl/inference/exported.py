@@ -14,6 +14,7 @@ from scipy.special import softmax
 
 from asl.data.preprocess import to_model_input
 from asl.errors import AslError
+from asl.extras import require
 from asl.inference.export import METADATA_NAME
 from asl.inference.recognize import SignRecognizer
 
@@ -90,7 +91,7 @@ class TflitePredictor:
     def _open(self, threads: int | None):
         import warnings
 
-        import tensorflow as tf
+        tf = require("tensorflow", "tensorflow")
 
         with warnings.catch_warnings():  # its notice that LiteRT (not installed; TensorFlow 2.19 is pinned) replaces it
             warnings.simplefilter("ignore", UserWarning)

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from asl.data.raw import landmark_table, validate_landmark_file
 from asl.errors import AslError
+from asl.extras import require
 from asl.inference.geometry import CAPTURE_ASPECT, to_capture
 from asl.inference.video import count_frames, read_frames, video_info
 from asl.io import atomic_path
@@ -53,7 +54,7 @@ def import_mediapipe():
     if blocked:
         sys.modules["tensorflow.tools.docs"] = None  # an import of it raises ModuleNotFoundError
     try:
-        import mediapipe
+        mediapipe = require("mediapipe", "video")
     finally:
         if blocked:
             del sys.modules["tensorflow.tools.docs"]

@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from asl.errors import AslError
+from asl.extras import require
 from asl.inference.extract import HolisticExtractor, hands_seen
 from asl.inference.recognize import SignRecognizer, SignScore
 
@@ -127,7 +128,7 @@ class LiveOptions:
 
 def open_source(source: int | str):
     """A `cv2.VideoCapture` of a camera index or a video file, or an `AslError` when it cannot be opened."""
-    import cv2
+    cv2 = require("cv2", "video")
 
     if isinstance(source, str):
         from asl.inference.video import open_video

@@ -13,6 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from asl.errors import AslError
+from asl.extras import require
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 SIGN_SEPARATOR = "__"  # training videos are named <sign>__<anything>.mp4
@@ -29,7 +30,7 @@ class VideoInfo:
 
 def open_video(path: str | Path):
     """An opened `cv2.VideoCapture` for a file, or an `AslError` saying why it cannot be read as a video."""
-    import cv2
+    cv2 = require("cv2", "video")
 
     path = Path(path)
     if not path.is_file():

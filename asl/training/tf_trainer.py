@@ -10,6 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from asl.extras import require
+
+require("tensorflow", "tensorflow")
+
 import keras
 import numpy as np
 import tensorflow as tf

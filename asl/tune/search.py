@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from asl.errors import AslError
+from asl.extras import require
 from asl.params import Params
 from asl.tune.space import model_space, ray_search_space, with_overrides
 
@@ -72,6 +73,8 @@ def _artifact_location(uri: str) -> str | None:
 def run_search(params: Params, data: DataPaths, trials: int, storage: Path, tracking_uri: str,
                address: str | None = None) -> SearchResult:
     """Search the selected model's `tune.space`; return the best trial's configuration."""
+    for module in ("ray.tune", "optuna", "mlflow"):
+        require(module, "tune")
     space = model_space(params)  # validated before Ray starts
     data = data.absolute()
     for path in (data.values, data.meta, data.sign_map, data.split):
