@@ -1,7 +1,7 @@
 """Install size and time by need: fresh virtual environments, one after the other, for `pip install -e .` (the
 pipeline with PyTorch) and `pip install -e '.[all]'`, each in a temporary folder that is removed afterwards.
 
-Usage: python benchmarks/install.py [--target . --target '.[all]'] [--python python3.11]
+Usage: python benchmarks/install.py [--target . --target '.[all]'] [--python python3.11] [--json PATH]
 Wall time counts creating the environment and installing (from pip's cache and the configured indexes, as a user's
 install would); size is `du -sb` of the environment. Prints one figure per line.
 """
@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import typer
+from figures import JSON_OPTION, Figures
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,12 +38,16 @@ def install(target: str, python: str, scratch: Path) -> tuple[float, int]:
 
 
 def main(target: list[str] = typer.Option([".", ".[all]"], help="pip install -e targets, in order"),
-         python: str = typer.Option(sys.executable, help="interpreter the environments are created with")) -> None:
+         python: str = typer.Option(sys.executable, help="interpreter the environments are created with"),
+         json: Path = JSON_OPTION) -> None:
+    figures = Figures(json, sections="pip install -e")
     for each in target:
         with tempfile.TemporaryDirectory(prefix="asl-install-") as scratch:
             seconds, size = install(each, python, Path(scratch))
-        print(f"install {each}: {seconds:.0f} s")
-        print(f"install {each}: {size / 1e9:.2f} GB")
+        figures.section(each)
+        figures.line("install_s", seconds, ".0f")
+        figures.line("install_gb", size / 1e9, ".2f")
+    figures.write()
 
 
 if __name__ == "__main__":
