@@ -16,7 +16,7 @@ QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "GLOG_minloglevel": "2", "ABSL
 
 
 _quiet = False  # whether `quiet_libraries` silenced the libraries in this process
-_native_silence = {"depth": 0, "saved": None}
+_native_silence = {"depth": 0, "saved": None, "python": None}  # nesting depth, real fd 2, sys.stderr
 _native_lock = threading.Lock()
 
 
@@ -54,16 +54,19 @@ def quiet_libraries(verbose: bool = False) -> None:
 
 @contextlib.contextmanager
 def native_logs_silenced():
-    """Send the process's stderr (file descriptor 2) to /dev/null while native code runs that logs through absl
-    before any `absl::InitializeLog` and heeds no environment setting (MediaPipe's graphs); a no-op unless
-    `quiet_libraries` silenced the libraries. Python's own errors are exceptions, not lost."""
+    """Send file descriptor 2 to /dev/null while native code runs that logs through absl before any
+    `absl::InitializeLog` and heeds no environment setting (MediaPipe's graphs, also from their own threads), while
+    Python's `sys.stderr` (warnings, errors, progress bars made meanwhile) writes to a copy of the real stderr; a
+    no-op unless `quiet_libraries` silenced the libraries."""
     if not _quiet:
         yield
         return
     with _native_lock:
         if _native_silence["depth"] == 0:
             sys.stderr.flush()
-            _native_silence["saved"] = os.dup(2)
+            saved = os.dup(2)
+            _native_silence["saved"], _native_silence["python"] = saved, sys.stderr
+            sys.stderr = open(os.dup(saved), "w", buffering=1, encoding=sys.stderr.encoding, errors="backslashreplace")
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 2)
             os.close(devnull)
@@ -74,5 +77,7 @@ def native_logs_silenced():
         with _native_lock:
             _native_silence["depth"] -= 1
             if _native_silence["depth"] == 0:
+                sys.stderr.close()
+                sys.stderr = _native_silence["python"]
                 os.dup2(_native_silence["saved"], 2)
                 os.close(_native_silence["saved"])

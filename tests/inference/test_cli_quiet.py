@@ -57,3 +57,19 @@ def test_the_training_data_note_names_the_built_in_sample_only(raw_dir, sample):
     note = training_data_note({"signs": ["hello", "bye", "mom"], "params": params})
     assert (note == "note: this checkpoint was trained on the built-in synthetic sample (2 signs): it knows only "
                     "those") if sample else note is None
+
+
+def test_native_stderr_is_silenced_while_python_stderr_still_shows():
+    script = """
+import os, sys
+from asl.logs import native_logs_silenced, quiet_libraries
+quiet_libraries()
+with native_logs_silenced():
+    os.write(2, b"W0000 native chatter\\n")
+    print("python warning", file=sys.stderr)
+os.write(2, b"native after\\n")
+"""
+    environment = {key: value for key, value in os.environ.items() if key != "ASL_VERBOSE"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO,
+                            env={**environment, "PYTHONPATH": str(REPO)}, check=True)
+    assert result.stderr.splitlines() == ["python warning", "native after"]
