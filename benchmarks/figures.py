@@ -40,8 +40,14 @@ def git(*args: str) -> str:
 
 
 def commit() -> str:
-    """HEAD's short hash, with `+changes` when tracked files differ from it."""
-    return git("rev-parse", "--short", "HEAD") + ("+changes" if git("status", "--porcelain", "-uno") else "")
+    """HEAD's short hash, with `+changes` when tracked files differ from it; outside a git checkout (a copy of the
+    tree sent to a GPU machine), the commit named by the environment variable ASL_COMMIT."""
+    try:
+        return git("rev-parse", "--short", "HEAD") + ("+changes" if git("status", "--porcelain", "-uno") else "")
+    except (OSError, subprocess.CalledProcessError):
+        if "ASL_COMMIT" in os.environ:
+            return os.environ["ASL_COMMIT"]
+        raise
 
 
 def gpu_name() -> str:

@@ -3,6 +3,7 @@ then a whole training epoch of the default model against its step alone.
 
 Usage: python benchmarks/scale.py [--sequences-per-sign 378] [--raw-dir DIR] [--workers 2] [--device cpu --device cuda]
        [--max-train-sequences N] [--repeats 3] [--scratch-dir DIR] [--params params.yaml] [--no-fast-dev-run]
+       [--variant NAME:key=value[,key=value...] ...]
 The dataset is `asl.data.sample.generate_sample` with 21 participants, 250 signs, `--sequences-per-sign` recordings
 of each (378: 94,500, the competition's 94,477) of 1 to 500 frames, written into a scratch folder that is removed
 at the end (`--raw-dir` reuses a dataset in the raw layout instead, and keeps it). `clean`, `preprocess` and `split`
@@ -15,7 +16,9 @@ stage runs too, with `train.fast_dev_run: true` (two batches of an epoch, two of
 copies, metrics) and the same steps on resident batches (the ceiling: the very batches of that epoch, in its order
 and padding, put on the device beforehand by the loader alone, whose time is the loader figure; no augmentation); both
 after one warm-up step. `--max-train-sequences` caps the epoch (on a slow CPU, and to keep an epoch's batches in
-device memory); `--repeats` epochs are timed, each with its loader pass and resident steps, and the medians printed. Prints one figure per line, ratios last in each group.
+device memory); `--repeats` epochs are timed, each with its loader pass and resident steps, and the medians printed.
+Each `--variant` trains the same way again with its params overrides (e.g. `bf16:train.precision=bf16,
+train.batch_size=256`), its figures named `train_<device>_<NAME>_...`. Prints one figure per line, ratios last in each group.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from asl.data.sample import generate_sample
 from asl.params import SampleConfig, load_params
 from asl.training import torch_trainer
 from asl.training.precision import compile_for_training, mixed_precision
+from asl.tune.space import with_overrides
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = ("clean", "preprocess", "split")
@@ -117,10 +121,21 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def parse_variant(text: str) -> tuple[str, dict]:
+    """`NAME:key=value,key=value` (dotted params keys, YAML values) → (NAME, overrides)."""
+    name, _, settings = text.partition(":")
+    if not name.isidentifier() or not settings:
+        raise typer.BadParameter(f"{text!r}: expected NAME:key=value[,key=value...], e.g. bf16:train.precision=bf16")
+    pairs = [setting.split("=", 1) for setting in settings.split(",")]
+    if any(len(pair) != 2 for pair in pairs):
+        raise typer.BadParameter(f"{text!r}: each setting is key=value")
+    return name, {key.strip(): yaml.safe_load(value) for key, value in pairs}
+
+
 def training_figures(config, data, inputs: StoreInputs, device: torch.device, max_sequences: int | None,
-                     repeats: int) -> None:
+                     repeats: int, label: str) -> None:
     """Sequences/s of one epoch through `train_epoch` and of the same steps on resident batches (medians of
-    `repeats`); their ratio. `inputs`: the model's inputs of `data`'s store."""
+    `repeats`); their ratio. `inputs`: the model's inputs of `data`'s store; figures named `train_<label>_...`."""
     torch_trainer.seed_everything(config.seed, config.train.deterministic)
     precision = mixed_precision(config.train.precision, device)
     rows = np.flatnonzero(data.split == "train")
@@ -157,7 +172,7 @@ def training_figures(config, data, inputs: StoreInputs, device: torch.device, ma
         synchronize(device)
         ceilings.append(time.perf_counter() - start)
     epoch, ceiling, load = statistics.median(epochs), statistics.median(ceilings), statistics.median(loading)
-    name = device.type
+    name = label
     print(f"train_{name}_sequences: {sequences} of {len(rows)} training rows (batch {batch_size}, precision "
           f"{config.train.precision}, compile {str(config.train.compile).lower()}, "
           f"num_workers {config.train.num_workers}, median of {repeats})")
@@ -176,6 +191,8 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
          scratch_dir: Path = typer.Option(None, help="where the scratch folder goes (default: the system's)"),
          repeats: int = typer.Option(3, help="timed epochs (each against its resident-batch steps)"),
          fast_dev_run: bool = typer.Option(True, help="also run the train stage with train.fast_dev_run: true"),
+         variant: list[str] = typer.Option([], help="also train with these settings: NAME:key=value[,key=value] "
+                                                    "(dotted params keys), figures named train_<device>_NAME_..."),
          params: Path = Path("params.yaml"), json: Path = JSON_OPTION) -> None:
     figures = Figures(json).capture()  # records every `name: value` line printed below
     config = load_params(params)
@@ -217,12 +234,16 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
               f"{data.store.values.dtype} each)")
         print(f"store_disk_mb: {sum(p.stat().st_size for p in processed.iterdir()) / 2**20:.1f}")
         print(f"store_memory_mb: {(data.store.values.nbytes + data.meta.memory_usage(deep=True).sum()) / 2**20:.1f}")
-        inputs = StoreInputs(data.store, InputPipeline.of(config))  # the model's declared transform of the store
+        variants = [("", config)] + [(name, with_overrides(config, overrides, f"--variant {name}"))
+                                     for name, overrides in map(parse_variant, variant)]
         for name in device:
             if name == "cuda" and not torch.cuda.is_available():
                 print("train_cuda: no CUDA device here")
                 continue
-            training_figures(config, data, inputs, torch.device(name), max_train_sequences, repeats)
+            for variant_name, variant_config in variants:
+                label = f"{name}_{variant_name}" if variant_name else name
+                training_figures(variant_config, data, StoreInputs(data.store, InputPipeline.of(variant_config)),
+                                 torch.device(name), max_train_sequences, repeats, label)
         figures.write()
     finally:
         shutil.rmtree(work, ignore_errors=True)

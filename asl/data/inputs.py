@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from asl.data.preprocess import Store, StoreLayout, normalize, resize_frames, store_sequence
+from asl.data.preprocess import Store, StoreLayout, normalize, resize_frames, store_sequence, to_model_input
 from asl.errors import AslError
 from asl.landmarks import HAND_GROUPS, SEED_GROUPS, group_positions
 
@@ -60,6 +60,55 @@ class VariableFrames:
         if len(selected) == 0:
             return np.full((1, *selected.shape[1:]), np.nan, np.float32)
         return normalize(selected, self.normalization)
+
+    def gather(self, store: Store, rows: np.ndarray, layout: StoreLayout) -> "GatheredFrames":
+        """`apply`'s frames of many recordings of `store` (normalisation aside), read in one gather with array
+        operations instead of a loop over the rows."""
+        lengths, starts = store.lengths[rows], store.offsets[rows]
+        ends = np.cumsum(lengths)  # of each row's frames in the gathered array
+        frame_row = np.repeat(np.arange(len(rows)), lengths)
+        gathered = np.arange(ends[-1] if len(rows) else 0) - np.repeat(ends - lengths - starts, lengths)
+        positions = layout.positions(self.groups or layout.landmarks)
+        frames = np.take(store.values[gathered], positions, axis=1).astype(np.float32)  # (N, L, C)
+        observed = ~np.isnan(frames).reshape(len(frames), -1).all(axis=1)  # (faster than all(axis=(1, 2)))
+        observed_before_row = np.concatenate([[0], np.cumsum(observed)])[ends - lengths]
+        rank = np.cumsum(observed) - 1 - np.repeat(observed_before_row, lengths)  # among the row's observed frames
+        keep = observed & (rank < self.max_frames)
+        return GatheredFrames(frames[keep], frame_row[keep], rank[keep], len(rows))
+
+
+@dataclass(frozen=True)
+class GatheredFrames:
+    """Kept frames of a batch of recordings, one after another: `frames` (N, L, C) float32 with NaN, each one's
+    batch row and position in its recording's input."""
+
+    frames: np.ndarray
+    row: np.ndarray
+    position: np.ndarray
+    rows: int
+
+    def padded_shape(self) -> tuple[int, ...]:
+        """(rows, longest input, L, C); a recording without frames has one all-missing frame, as `apply` gives."""
+        longest = int(self.position.max(initial=-1)) + 1
+        return (self.rows, max(longest, 1), *self.frames.shape[1:])
+
+    def padded(self, normalization: str) -> np.ndarray:
+        """The NaN-padded batch (`pad_batch` of each recording's `apply`), normalised per recording."""
+        batch = np.full(self.padded_shape(), np.nan, np.float32)
+        batch[self.row, self.position] = self.frames
+        if normalization != "none":  # per recording; its padding is NaN, which normalisation ignores
+            for sequence in batch:
+                sequence[:] = normalize(sequence, normalization)
+        return batch
+
+    def model_input(self) -> tuple[np.ndarray, np.ndarray]:
+        """`to_model_input` of the unnormalised `padded` batch, built without it: zeros for missing values, and the
+        frame mask, which is True exactly at the kept frames (each observes something)."""
+        values = np.zeros(self.padded_shape(), np.float32)
+        mask = np.zeros(values.shape[:2], bool)
+        values[self.row, self.position] = np.where(np.isnan(self.frames), np.float32(0), self.frames)
+        mask[self.row, self.position] = True
+        return values, mask
 
 
 TRANSFORMS: dict[str, type] = {FixedFrames.name: FixedFrames, VariableFrames.name: VariableFrames}
@@ -196,7 +245,29 @@ class StoreInputs:
     def __getitem__(self, rows) -> np.ndarray:
         if np.ndim(rows) == 0:
             return self.pipeline.from_stored(self.store.sequence(int(rows)))
-        return pad_batch([self.pipeline.from_stored(self.store.sequence(int(row))) for row in np.asarray(rows)])
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.variable_length:
+            return self._gather(rows).padded(self.pipeline.transform.normalization)
+        return pad_batch([self.pipeline.from_stored(self.store.sequence(int(row))) for row in rows])
+
+    def model_batch(self, rows) -> tuple[np.ndarray, np.ndarray]:
+        """`to_model_input(self[rows])`: (values with 0 for missing, frame mask), the way training reads batches
+        (variable-length inputs without normalisation are assembled directly, the fast path)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.variable_length and self.pipeline.transform.normalization == "none":
+            return self._gather(rows).model_input()
+        return to_model_input(self[rows])
+
+    def _gather(self, rows: np.ndarray) -> GatheredFrames:
+        return self.pipeline.transform.gather(self.store, rows, self.pipeline.layout)
+
+
+def model_batch(values, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(values with 0 for missing, frame mask) of model inputs `values[rows]`: `values` an array (N, frames, L, C)
+    with NaN, or `StoreInputs` (assembled straight from the store)."""
+    if isinstance(values, StoreInputs):
+        return values.model_batch(rows)
+    return to_model_input(np.asarray(values[rows], dtype=np.float32))
 
 
 def seed_inputs(values_path, meta, params, meta_path="meta.csv") -> StoreInputs:

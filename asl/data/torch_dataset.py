@@ -1,16 +1,20 @@
-"""PyTorch dataset over model inputs of the store (asl.data.inputs.StoreInputs); `pad_collate` pads variable-length
-items to the batch's longest with a frame mask. Training augments whole batches on its device (asl.data.augment)."""
+"""PyTorch dataset over model inputs of the store (asl.data.inputs.StoreInputs), fetched a whole batch at a time:
+padded to the batch's longest member, with a frame mask. Training augments whole batches on its device
+(asl.data.augment)."""
 
 from __future__ import annotations
+
+import random
 
 import numpy as np
 import torch
 
-from asl.data.preprocess import to_model_input
+from asl.data.inputs import model_batch
 
 
 class LandmarkDataset(torch.utils.data.Dataset):
-    """Items are (values (T, L, C) float32 with NaN as 0, frame mask (T,) bool, label) for the given rows."""
+    """Items are (values (T, L, C) float32 with NaN as 0, frame mask (T,) bool, label) for the given rows; a
+    DataLoader fetches a batch of them at once (`__getitems__`), not item by item."""
 
     def __init__(self, values: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> None:
         self.values, self.labels, self.rows = values, np.asarray(labels), np.asarray(rows)
@@ -19,17 +23,35 @@ class LandmarkDataset(torch.utils.data.Dataset):
         return len(self.rows)
 
     def __getitem__(self, item: int) -> tuple[torch.Tensor, torch.Tensor, int]:
-        row = self.rows[item]
-        sequence, mask = to_model_input(np.asarray(self.values[row], dtype=np.float32))
-        return torch.from_numpy(sequence), torch.from_numpy(mask), int(self.labels[row])
+        values, mask, labels = self.__getitems__([item])
+        return values[0], mask[0], int(labels[0])
+
+    def __getitems__(self, items: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Items `items` as one batch: (values (B, T, L, C) zero-padded, mask (B, T) False on padding, labels
+        (B,)), T the longest of them (`model_batch`: one gather from the store)."""
+        rows = self.rows[np.asarray(items, dtype=np.int64)]
+        values, mask = model_batch(self.values, rows)
+        return torch.from_numpy(values), torch.from_numpy(mask), torch.from_numpy(self.labels[rows].astype(np.int64))
 
 
-def pad_collate(items: list[tuple[torch.Tensor, torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Items (values (T_i, L, C), mask (T_i,), label) → (values (B, T, L, C) zero-padded, mask (B, T) False on
-    padding, labels (B,)), T the longest T_i: fixed-length items batch exactly as the default collate does."""
-    longest = max(len(values) for values, _, _ in items)
-    values = torch.zeros(len(items), longest, *items[0][0].shape[1:], dtype=items[0][0].dtype)
-    mask = torch.zeros(len(items), longest, dtype=torch.bool)
-    for i, (sequence, frames, _) in enumerate(items):
-        values[i, :len(sequence)], mask[i, :len(frames)] = sequence, frames
-    return values, mask, torch.tensor([label for _, _, label in items])
+def batch_loader(dataset: LandmarkDataset, batch_size: int, shuffle: bool = False,
+                 generator: torch.Generator | None = None, num_workers: int = 0,
+                 pin_memory: bool = False) -> torch.utils.data.DataLoader:
+    """Batches of `dataset` (`generator` orders them when shuffling), each fetched whole by `__getitems__`; with
+    `num_workers`, worker processes fetch them (kept across epochs), each seeded from the loader's generator."""
+    return torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, shuffle=shuffle, generator=generator, num_workers=num_workers,
+        worker_init_fn=seed_worker, pin_memory=pin_memory, persistent_workers=num_workers > 0,
+        collate_fn=fetched_batch)
+
+
+def fetched_batch(batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]):
+    """The loader's collate step: `__getitems__` has already assembled the batch."""
+    return batch
+
+
+def seed_worker(worker: int) -> None:
+    """Seed a loader worker's Python and numpy from the seed torch gave it (derived from the loader's generator)."""
+    seed = torch.initial_seed() % 2**32
+    random.seed(seed)
+    np.random.seed(seed)

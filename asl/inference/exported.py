@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import softmax
 
-from asl.data.preprocess import to_model_input
+from asl.data.inputs import model_batch
 from asl.errors import AslError
 from asl.extras import require
 from asl.inference.export import METADATA_NAME
@@ -70,7 +70,7 @@ class OnnxPredictor:
                            f"match the exported model's {tuple(expected)}")
         batches = [np.zeros((0, len(self.signs)), np.float32)]
         for start in range(0, len(rows), batch_size):
-            x, mask = to_model_input(np.asarray(values[rows[start:start + batch_size]], dtype=np.float32))
+            x, mask = model_batch(values, rows[start:start + batch_size])
             logits = self._session.run(["logits"], {"values": x, "mask": mask})[0]
             batches.append(softmax(logits, axis=-1))
         return np.concatenate(batches)

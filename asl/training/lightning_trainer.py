@@ -15,7 +15,7 @@ from typing import Callable
 import lightning
 import torch
 
-from asl.data.torch_dataset import LandmarkDataset, pad_collate
+from asl.data.torch_dataset import LandmarkDataset, batch_loader
 from asl.data.inputs import input_groups
 from asl.models.config import InputShape
 from asl.check import raise_problems
@@ -27,7 +27,7 @@ from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
 from asl.training.precision import LIGHTNING_PRECISION, check_precision
 from asl.training.torch_trainer import (apply_callbacks, build_model, collected_metrics, seed_everything,
-                                        seed_worker, start_epoch)
+                                        start_epoch)
 
 
 class LightningTask(lightning.LightningModule):
@@ -110,10 +110,10 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     model = build_model(params, InputShape(*data.values.shape[1:]), len(data.signs))
     train_set = LandmarkDataset(data.values, data.labels, data.train_rows)
     valid_set = LandmarkDataset(data.values, data.labels, data.valid_rows)
-    train_loader = torch.utils.data.DataLoader(
-        train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
-        generator=torch.Generator().manual_seed(params.seed), worker_init_fn=seed_worker, collate_fn=pad_collate)
-    valid_loader = torch.utils.data.DataLoader(valid_set, batch_size=params.train.batch_size, collate_fn=pad_collate)
+    train_loader = batch_loader(train_set, params.train.batch_size, shuffle=True,
+                                generator=torch.Generator().manual_seed(params.seed),
+                                num_workers=params.train.num_workers)
+    valid_loader = batch_loader(valid_set, params.train.batch_size)
     logger = EpochLogger(live_dir, tensorboard_dir)
     task = LightningTask(model, params, data, checkpoint_path, logger, on_epoch_end)
     batches = params.train.fast_dev_batches if params.train.fast_dev_run else None

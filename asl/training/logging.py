@@ -13,8 +13,6 @@ import socket
 import time
 from pathlib import Path
 
-from dvclive import Live
-from scmrepo.exceptions import SCMError
 from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.summary.writer.record_writer import RecordWriter
@@ -32,6 +30,9 @@ class EpochLogger:
     """Writes `<split>/<metric>` and `learning_rate` once per epoch to dvclive and TensorBoard."""
 
     def __init__(self, live_dir: Path, tensorboard_dir: Path) -> None:
+        from dvclive import Live  # imported here: DVC's stack loads only when a run logs (not for benchmarks)
+        from scmrepo.exceptions import SCMError
+
         try:
             self.live = Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
         except SCMError as error:  # dvclive 3 reads HEAD and fails in a repository without any commit

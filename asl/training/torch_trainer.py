@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 from asl.data.augment import BatchAugmenter
-from asl.data.torch_dataset import LandmarkDataset, pad_collate
+from asl.data.torch_dataset import LandmarkDataset, batch_loader
 from asl.data.inputs import input_groups
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
@@ -30,8 +30,6 @@ from asl.training.state import (STATE_FILE, RunRecord, load_state, record_from, 
                                 save_state)
 
 
-
-
 def seed_everything(seed: int, deterministic: bool = True) -> None:
     """Seed Python, numpy and torch (every device); with `deterministic`, choose deterministic algorithms only.
 
@@ -46,13 +44,6 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
         torch.backends.cudnn.benchmark = False
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
     torch.backends.cudnn.deterministic = deterministic
-
-
-def seed_worker(worker: int) -> None:
-    """Seed a loader worker's Python and numpy from the seed torch gave it (derived from the loader's generator)."""
-    seed = torch.initial_seed() % 2**32
-    random.seed(seed)
-    np.random.seed(seed)
 
 
 def build_model(params: Params, input_shape: InputShape, num_classes: int) -> BaseModel:
@@ -175,9 +166,8 @@ def training_probe(model: BaseModel, batch_size: int, precision: MixedPrecision,
 def training_loader(train_set: LandmarkDataset, params: Params, generator: torch.Generator,
                     device: torch.device) -> torch.utils.data.DataLoader:
     """Shuffled batches of `train.batch_size` (`generator` orders them), in pinned memory when training on CUDA."""
-    return torch.utils.data.DataLoader(
-        train_set, batch_size=params.train.batch_size, shuffle=True, num_workers=params.train.num_workers,
-        generator=generator, worker_init_fn=seed_worker, pin_memory=device.type == "cuda", collate_fn=pad_collate)
+    return batch_loader(train_set, params.train.batch_size, shuffle=True, generator=generator,
+                        num_workers=params.train.num_workers, pin_memory=device.type == "cuda")
 
 
 def train_epoch(model: BaseModel, loader: torch.utils.data.DataLoader, optimizer: torch.optim.Optimizer,
@@ -206,8 +196,6 @@ def train_epoch(model: BaseModel, loader: torch.utils.data.DataLoader, optimizer
 def collected_metrics(labels: list[torch.Tensor], logits: list[torch.Tensor]) -> dict[str, float | None]:
     """The epoch's metrics (`epoch_metrics`) of batches of labels and logits collected on the device."""
     return epoch_metrics(torch.cat(labels).cpu().numpy(), host_probabilities(logits))
-
-
 
 
 def evaluate_rows(model: BaseModel, data: TrainingData, rows: np.ndarray, batch_size: int, device: torch.device,

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from asl.data.torch_dataset import LandmarkDataset, pad_collate
+from asl.data.torch_dataset import LandmarkDataset, batch_loader
 from asl.data.inputs import FixedFrames, InputPipeline, StoreInputs, VariableFrames, checkpoint_pipeline, pad_batch
 from asl.data.preprocess import (StoreLayout, fill_short_gaps, normalize, open_store, preprocess_dataset,
                                  resize_frames, store_sequence)
@@ -142,11 +142,14 @@ def test_variable_frames_truncate_at_max_frames_and_pad_batches_with_a_mask(
     np.testing.assert_array_equal(inputs[1], store.sequence(1)[:10, pipeline.layout.positions(("left_hand", "nose"))])
     batch = inputs[np.array([0, 2])]
     assert batch.shape == (2, 7, 25, 2) and np.isnan(batch[0, 3:]).all()
-    # the torch dataset and collate: padded to the longest member, the mask False on padding
-    values, mask, labels = pad_collate([LandmarkDataset(inputs, meta["label"].to_numpy(), np.arange(3))[i]
-                                        for i in (0, 2)])
+    # the torch dataset's batches: padded to the longest member, the mask False on padding
+    dataset = LandmarkDataset(inputs, meta["label"].to_numpy(), np.array([0, 2]))
+    values, mask, labels = next(iter(batch_loader(dataset, batch_size=2)))
     assert values.shape == (2, 7, 25, 2) and mask.sum(axis=1).tolist() == [3, 7] and labels.tolist() == [0, 0]
     assert torch.all(values[0, 3:] == 0)
+    np.testing.assert_array_equal(values[1].numpy(), np.nan_to_num(inputs[2]))
+    item_values, item_mask, label = dataset[0]  # one item: the batch of one
+    assert item_values.shape == (3, 25, 2) and item_mask.all() and label == 0
 
 
 def test_tf_batches_pad_variable_length_inputs(tmp_path, write_landmarks, random_landmarks):

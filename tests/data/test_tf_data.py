@@ -11,7 +11,7 @@ tf = pytest.importorskip("tensorflow")
 torch = pytest.importorskip("torch")
 
 from asl.data.augment import training_augmenter  # noqa: E402
-from asl.data.torch_dataset import LandmarkDataset, pad_collate  # noqa: E402
+from asl.data.torch_dataset import LandmarkDataset, batch_loader  # noqa: E402
 from asl.data.tf_data import LandmarkBatches  # noqa: E402
 from asl.landmarks import SEED_GROUPS  # noqa: E402
 from asl.params import load_params  # noqa: E402
@@ -34,7 +34,7 @@ def test_tf_batches_equal_the_torch_batches_augmented_on_the_device_for_the_same
     values, labels = data()
     rows = np.array([9, 2, 4, 7, 0, 5, 1])
     batches = LandmarkBatches(values, labels, rows, batch_size=3, seed=5, shuffle=False)
-    loader = torch.utils.data.DataLoader(LandmarkDataset(values, labels, rows), batch_size=3, collate_fn=pad_collate)
+    loader = batch_loader(LandmarkDataset(values, labels, rows), batch_size=3)
     for epoch in (0, 3):
         served = list(batches.epoch(epoch, AUGMENTER))
         assert len(served) == len(batches) == len(loader) == 3

@@ -1,4 +1,5 @@
-"""`train.deterministic`: a rerun on the same device gives the same metrics and weights (measured here on a CPU)."""
+"""`train.deterministic`: a rerun on the same device gives the same metrics and weights (on the CPU here; the CUDA
+cases run where a GPU is: `pytest -m gpu`)."""
 
 import dataclasses
 import json
@@ -8,8 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from asl.data.inputs import input_groups
+from asl.params import load_params
 from asl.training import torch_trainer
-from tests.training.test_lightning_trainer import toy_data, toy_params
+from asl.training.precision import mixed_precision
+from tests.training.test_lightning_trainer import REPO, toy_data, toy_params
 
 
 def run(tmp_path: Path, name: str, params, trainer=torch_trainer, checkpoint: str = "model.pt"):
@@ -57,3 +61,34 @@ def test_a_tensorflow_rerun_repeats_metrics(tmp_path):
     first, _ = run(tmp_path, "first", params, tf_trainer, "model.keras")
     second, _ = run(tmp_path, "second", params, tf_trainer, "model.keras")
     assert first == second
+
+
+def default_model_epoch(device: str, precision: str) -> tuple[dict, dict]:
+    """One seeded epoch of the default model through the trainer's own loader, batched augmentation and
+    `train_epoch` on `device`: (the epoch's metrics, the weights after it)."""
+    params = toy_params(load_params(REPO / "params.yaml").model, "native")
+    params = dataclasses.replace(params, train=dataclasses.replace(params.train, device=device, precision=precision))
+    params = dataclasses.replace(params, augment=dataclasses.replace(params.augment, probability=0.5))
+    torch_trainer.seed_everything(params.seed, params.train.deterministic)
+    data, target = toy_data(), torch.device(device)
+    model = torch_trainer.build_model(params, torch_trainer.InputShape(*data.values.shape[1:]), 3).to(target)
+    optimizer, _ = model.configure_optimizers()
+    loader = torch_trainer.training_loader(torch_trainer.LandmarkDataset(data.values, data.labels, data.train_rows),
+                                           params, torch.Generator().manual_seed(params.seed), target)
+    augmenter = torch_trainer.apply_callbacks(model, 0, params, input_groups(data.values))
+    metrics = torch_trainer.train_epoch(model, loader, optimizer, target, None, 0,
+                                        mixed_precision(precision, target), augmenter)
+    return metrics, {name: tensor.cpu() for name, tensor in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("precision", ["32", "bf16"])
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_an_epoch_of_the_default_model_repeats_on_its_device(device, precision, restore_torch_flags):
+    """Same seed, same device: the same metrics and bit-identical weights, augmentation and autocast included
+    (on CUDA too, where that needs the deterministic settings: run on a GPU with `pytest -m gpu`)."""
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device here")
+    (first_metrics, first), (second_metrics, second) = (default_model_epoch(device, precision) for _ in range(2))
+    assert first_metrics == second_metrics
+    for name, tensor in first.items():
+        torch.testing.assert_close(second[name], tensor, rtol=0, atol=0)

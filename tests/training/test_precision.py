@@ -8,6 +8,7 @@ import torch
 
 from asl.check import params_problems
 from asl.errors import AslError
+from asl.data.torch_dataset import batch_loader
 from asl.training import torch_trainer
 from asl.training.common import epoch_metrics
 from asl.training.precision import MixedPrecision, compile_for_training, mixed_precision
@@ -67,8 +68,7 @@ def test_epoch_metrics_read_once_equal_the_per_step_computation(monkeypatch):
     model = torch_trainer.build_model(params, torch_trainer.InputShape(*data.values.shape[1:]), 3)
     optimizer, _ = model.configure_optimizers()
     dataset = torch_trainer.LandmarkDataset(data.values, data.labels, data.train_rows)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=8, shuffle=True,
-                                         generator=torch.Generator().manual_seed(0))
+    loader = batch_loader(dataset, batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(0))
     per_step = {"labels": [], "probabilities": []}
     step = model.training_step
 

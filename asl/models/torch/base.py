@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from asl.data.preprocess import to_model_input
+from asl.data.inputs import model_batch
 from asl.errors import AslError
 from asl.io import atomic_path
 from asl.models.config import InputShape, SchedulerConfig
@@ -233,7 +233,7 @@ def predict_probabilities(model: BaseModel | FrozenModel, values: np.ndarray, ro
     outputs = []
     settings = {"precision": precision} if precision is not None else {}
     for start in range(0, len(rows), batch_size):
-        x, mask = to_model_input(np.asarray(values[rows[start:start + batch_size]], dtype=np.float32))
+        x, mask = model_batch(values, rows[start:start + batch_size])
         outputs.append(model.predict_logits(torch.from_numpy(x).to(device, non_blocking=True),
                                             torch.from_numpy(mask).to(device, non_blocking=True), **settings))
     return host_probabilities(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)
