@@ -13,10 +13,10 @@ export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null
 "$python" -c "import torch, numpy, pandas, pyarrow; print('torch', torch.__version__, 'numpy', numpy.__version__,
 'pandas', pandas.__version__, 'pyarrow', pyarrow.__version__, 'cuda', torch.cuda.is_available())"
-timeout 150 "$python" -m pytest -q -p no:cacheprovider -m gpu -rs tests/training/test_determinism.py 2>&1 \
+timeout 100 "$python" -m pytest -q -p no:cacheprovider -m gpu -rs tests/training/test_determinism.py 2>&1 \
     | tail -n 15 | tee "$out/gpu-tests.log"
 fast="train.deterministic=false,train.batch_size=256"
-timeout 480 "$python" benchmarks/scale.py --sequences-per-sign "${1:-76}" --workers "$(nproc)" --device "$device" \
+timeout 360 "$python" benchmarks/scale.py --sequences-per-sign "${1:-76}" --workers "$(nproc)" --device "$device" \
     --no-fast-dev-run --repeats 3 --max-train-sequences 8192 \
     --variant "b256:$fast" \
     --variant "b256_bf16:$fast,train.precision=bf16" \
