@@ -184,6 +184,7 @@ class TrainConfig:
     deterministic: bool = True  # deterministic algorithms (GPU included): a rerun on a device repeats its metrics
     precision: Literal["32", "bf16", "16-mixed"] = "32"  # autocast of the training step (32: none); YAML's 32 is "32"
     compile: bool = False  # torch.compile the model for training (eager, with a warning, where it cannot compile)
+    bucket_by_length: bool = False  # training batches of recordings of similar length (asl.data.buckets)
     label_smoothing: float = 0.0  # of the cross-entropy's targets
     awp: AwpConfig = field(default_factory=AwpConfig)
 

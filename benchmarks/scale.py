@@ -3,7 +3,7 @@ then a whole training epoch of the default model against its step alone.
 
 Usage: python benchmarks/scale.py [--sequences-per-sign 378] [--raw-dir DIR] [--workers 2] [--device cpu --device cuda]
        [--max-train-sequences N] [--repeats 3] [--scratch-dir DIR] [--params params.yaml] [--no-fast-dev-run]
-       [--variant NAME:key=value[,key=value...] ...]
+       [--variant NAME:key=value[,key=value...] ...] [--no-train-params]
 The dataset is `asl.data.sample.generate_sample` with 21 participants, 250 signs, `--sequences-per-sign` recordings
 of each (378: 94,500, the competition's 94,477) of 1 to 500 frames, written into a scratch folder that is removed
 at the end (`--raw-dir` reuses a dataset in the raw layout instead, and keeps it). `clean`, `preprocess` and `split`
@@ -18,7 +18,7 @@ and padding, put on the device beforehand by the loader alone, whose time is the
 after one warm-up step. `--max-train-sequences` caps the epoch (on a slow CPU, and to keep an epoch's batches in
 device memory); `--repeats` epochs are timed, each with its loader pass and resident steps, and the medians printed.
 Each `--variant` trains the same way again with its params overrides (e.g. `bf16:train.precision=bf16,
-train.batch_size=256`), its figures named `train_<device>_<NAME>_...`. Prints one figure per line, ratios last in each group.
+train.batch_size=256`), its figures named `train_<device>_<NAME>_...` (`--no-train-params`: the variants alone). Prints one figure per line, ratios last in each group.
 """
 
 from __future__ import annotations
@@ -193,6 +193,7 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
          fast_dev_run: bool = typer.Option(True, help="also run the train stage with train.fast_dev_run: true"),
          variant: list[str] = typer.Option([], help="also train with these settings: NAME:key=value[,key=value] "
                                                     "(dotted params keys), figures named train_<device>_NAME_..."),
+         train_params: bool = typer.Option(True, help="train as params sets it (--no-train-params: variants only)"),
          params: Path = Path("params.yaml"), json: Path = JSON_OPTION) -> None:
     figures = Figures(json).capture()  # records every `name: value` line printed below
     config = load_params(params)
@@ -234,7 +235,7 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
               f"{data.store.values.dtype} each)")
         print(f"store_disk_mb: {sum(p.stat().st_size for p in processed.iterdir()) / 2**20:.1f}")
         print(f"store_memory_mb: {(data.store.values.nbytes + data.meta.memory_usage(deep=True).sum()) / 2**20:.1f}")
-        variants = [("", config)] + [(name, with_overrides(config, overrides, f"--variant {name}"))
+        variants = [("", config)] * train_params + [(name, with_overrides(config, overrides, f"--variant {name}"))
                                      for name, overrides in map(parse_variant, variant)]
         for name in device:
             if name == "cuda" and not torch.cuda.is_available():

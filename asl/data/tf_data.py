@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from asl.data.augment import BatchAugmenter
+from asl.data.buckets import bucketed_order, input_lengths
 from asl.data.preprocess import to_model_input
 
 
@@ -25,18 +26,23 @@ class LandmarkBatches:
     """
 
     def __init__(self, values: np.ndarray, labels: np.ndarray, rows: np.ndarray, batch_size: int, seed: int = 0,
-                 shuffle: bool = True) -> None:
+                 shuffle: bool = True, bucket_by_length: bool = False) -> None:
         self.values, self.labels, self.rows = values, np.asarray(labels), np.asarray(rows)
         self.batch_size, self.seed, self.shuffle = batch_size, seed, shuffle
+        self.lengths = input_lengths(values, self.rows) if bucket_by_length else None
 
     def __len__(self) -> int:
         return math.ceil(len(self.rows) / self.batch_size)
 
     def epoch_order(self, epoch: int) -> np.ndarray:
-        """The rows in this epoch's order: shuffled by (seed, epoch) when shuffling."""
+        """The rows in this epoch's order: shuffled by (seed, epoch) when shuffling, in batches of similar lengths
+        when bucketing (`bucketed_order`)."""
         if not self.shuffle:
             return self.rows
-        return np.random.default_rng((self.seed, epoch)).permutation(self.rows)
+        rng = np.random.default_rng((self.seed, epoch))
+        if self.lengths is not None:
+            return self.rows[bucketed_order(self.lengths, self.batch_size, rng)]
+        return rng.permutation(self.rows)
 
     def epoch(self, epoch: int, augmenter: BatchAugmenter | None = None) -> tf.data.Dataset:
         """This epoch's pipeline: rows → items (parallel, in order) → padded batches → augmented batches (with an

@@ -4,11 +4,13 @@ padded to the batch's longest member, with a frame mask. Training augments whole
 
 from __future__ import annotations
 
+import math
 import random
 
 import numpy as np
 import torch
 
+from asl.data.buckets import bucketed_order, input_lengths
 from asl.data.inputs import model_batch
 
 
@@ -35,14 +37,33 @@ class LandmarkDataset(torch.utils.data.Dataset):
 
 
 def batch_loader(dataset: LandmarkDataset, batch_size: int, shuffle: bool = False,
-                 generator: torch.Generator | None = None, num_workers: int = 0,
-                 pin_memory: bool = False) -> torch.utils.data.DataLoader:
-    """Batches of `dataset` (`generator` orders them when shuffling), each fetched whole by `__getitems__`; with
-    `num_workers`, worker processes fetch them (kept across epochs), each seeded from the loader's generator."""
+                 generator: torch.Generator | None = None, num_workers: int = 0, pin_memory: bool = False,
+                 bucket_by_length: bool = False) -> torch.utils.data.DataLoader:
+    """Batches of `dataset` (`generator` orders them when shuffling; `bucket_by_length`: of similar lengths,
+    asl.data.buckets), each fetched whole by `__getitems__`; with `num_workers`, worker processes fetch them (kept
+    across epochs), each seeded from the loader's generator."""
+    order = {"batch_size": batch_size, "shuffle": shuffle}
+    if shuffle and bucket_by_length:
+        order = {"batch_sampler": LengthBuckets(input_lengths(dataset.values, dataset.rows), batch_size, generator)}
     return torch.utils.data.DataLoader(
-        dataset, batch_size=batch_size, shuffle=shuffle, generator=generator, num_workers=num_workers,
-        worker_init_fn=seed_worker, pin_memory=pin_memory, persistent_workers=num_workers > 0,
-        collate_fn=fetched_batch)
+        dataset, **order, generator=generator, num_workers=num_workers, worker_init_fn=seed_worker,
+        pin_memory=pin_memory, persistent_workers=num_workers > 0, collate_fn=fetched_batch)
+
+
+class LengthBuckets(torch.utils.data.Sampler):
+    """Each epoch's batches in `bucketed_order`, shuffled by a seed drawn from `generator`."""
+
+    def __init__(self, lengths: np.ndarray, batch_size: int, generator: torch.Generator | None) -> None:
+        self.lengths, self.batch_size, self.generator = lengths, batch_size, generator
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.lengths) / self.batch_size)
+
+    def __iter__(self):
+        seed = int(torch.randint(2**62, (), generator=self.generator))
+        order = bucketed_order(self.lengths, self.batch_size, np.random.default_rng(seed))
+        for start in range(0, len(order), self.batch_size):
+            yield order[start:start + self.batch_size].tolist()
 
 
 def fetched_batch(batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]):

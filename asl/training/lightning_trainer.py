@@ -112,7 +112,8 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     valid_set = LandmarkDataset(data.values, data.labels, data.valid_rows)
     train_loader = batch_loader(train_set, params.train.batch_size, shuffle=True,
                                 generator=torch.Generator().manual_seed(params.seed),
-                                num_workers=params.train.num_workers)
+                                num_workers=params.train.num_workers,
+                                bucket_by_length=params.train.bucket_by_length)
     valid_loader = batch_loader(valid_set, params.train.batch_size)
     logger = EpochLogger(live_dir, tensorboard_dir)
     task = LightningTask(model, params, data, checkpoint_path, logger, on_epoch_end)

@@ -87,7 +87,8 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     keras.utils.set_random_seed(params.seed)
     if params.train.deterministic:
         tf.config.experimental.enable_op_determinism()  # for the rest of the process: TensorFlow has no way back
-    batches = LandmarkBatches(data.values, data.labels, data.train_rows, params.train.batch_size, params.seed)
+    batches = LandmarkBatches(data.values, data.labels, data.train_rows, params.train.batch_size, params.seed,
+                              bucket_by_length=params.train.bucket_by_length)
     epochs = 1 if params.train.fast_dev_run else params.train.epochs
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     steps_per_epoch = min(len(batches), max_batches or len(batches))

@@ -165,9 +165,11 @@ def training_probe(model: BaseModel, batch_size: int, precision: MixedPrecision,
 
 def training_loader(train_set: LandmarkDataset, params: Params, generator: torch.Generator,
                     device: torch.device) -> torch.utils.data.DataLoader:
-    """Shuffled batches of `train.batch_size` (`generator` orders them), in pinned memory when training on CUDA."""
+    """Shuffled batches of `train.batch_size` (`generator` orders them; of similar lengths with
+    `train.bucket_by_length`), in pinned memory when training on CUDA."""
     return batch_loader(train_set, params.train.batch_size, shuffle=True, generator=generator,
-                        num_workers=params.train.num_workers, pin_memory=device.type == "cuda")
+                        num_workers=params.train.num_workers, pin_memory=device.type == "cuda",
+                        bucket_by_length=params.train.bucket_by_length)
 
 
 def train_epoch(model: BaseModel, loader: torch.utils.data.DataLoader, optimizer: torch.optim.Optimizer,
