@@ -35,6 +35,10 @@ def printed_value(text: str) -> Any:
     return text
 
 
+#: What a record says of a run that stopped before its end.
+INCOMPLETE = "The run stopped before its end (a time limit): these are the figures it printed until then."
+
+
 def git(*args: str) -> str:
     return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
 
@@ -104,10 +108,14 @@ class PrintedLines:
     def write(self, text: str) -> int:
         self.pending += text
         *lines, self.pending = self.pending.split("\n")
+        recorded = False
         for line in lines:
             name, colon, value = line.partition(": ")
             if colon and name and " " not in name:
                 self.figures.record(name, printed_value(value))
+                recorded = True
+        if recorded:  # kept as it goes: a run stopped midway (a time limit) still leaves what it printed
+            self.figures.save(complete=False)
         return self.stream.write(text)
 
     def flush(self) -> None:
@@ -151,11 +159,18 @@ class Figures:
         """Write the record to the JSON path, if one was given; stop capturing."""
         if isinstance(sys.stdout, PrintedLines):
             sys.stdout = sys.stdout.stream
+        if self.save(complete=True):
+            print(f"figures written to {self.json_path}", file=sys.stderr)
+
+    def save(self, complete: bool) -> bool:
+        """Write the record so far to the JSON path, if one was given (`incomplete` says so until the end)."""
         if self.json_path is None:
-            return
+            return False
         record = {"benchmark": Path(sys.argv[0]).stem, "command": command_line(sys.argv), "commit": commit(),
                   "machine": machine(self.load_at_start),
                   "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                   "sections": self.sections, "figures": self.figures}
+        if not complete:
+            record["incomplete"] = INCOMPLETE
         write_json(record, self.json_path)
-        print(f"figures written to {self.json_path}", file=sys.stderr)
+        return True

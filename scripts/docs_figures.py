@@ -67,7 +67,7 @@ def stamp(record: dict) -> str:
     verb = "Recorded" if record.get("recorded") else "Measured"
     text = (f"{verb} by `{record['command']}` at commit {record['commit']} on {machine_text(record['machine'])}, "
             f"{record['date']}.")
-    return text + (f" {record['recorded']}" if record.get("recorded") else "")
+    return text + "".join(f" {record[note]}" for note in ("recorded", "incomplete") if record.get(note))
 
 
 def render(record: dict) -> str:
