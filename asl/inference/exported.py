@@ -71,7 +71,7 @@ class OnnxPredictor:
         batches = [np.zeros((0, len(self.signs)), np.float32)]
         for start in range(0, len(rows), batch_size):
             x, mask = model_batch(values, rows[start:start + batch_size])
-            logits = self._session.run(["logits"], {"values": x, "mask": mask})[0]
+            logits = self._session.run(["logits"], {"values": x.astype(np.float32, copy=False), "mask": mask})[0]
             batches.append(softmax(logits, axis=-1))
         return np.concatenate(batches)
 

@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from asl.data.torch_dataset import LandmarkDataset, batch_loader
-from asl.data.inputs import FixedFrames, InputPipeline, StoreInputs, VariableFrames, checkpoint_pipeline, pad_batch
+from asl.data.inputs import (FixedFrames, InputPipeline, StoreInputs, VariableFrames, checkpoint_pipeline, missing,
+                             model_batch, pad_batch)
 from asl.data.preprocess import (StoreLayout, fill_short_gaps, normalize, open_store, preprocess_dataset,
-                                 resize_frames, store_sequence)
+                                 resize_frames, store_sequence, to_model_input)
 from asl.data.raw import read_landmarks
 from asl.landmarks import (EYE_POINTS, HAND_POSITIONS, LANDMARK_GROUPS, LIP_POINTS, NOSE_POINTS, SELECTED_ROWS,
                            group_positions, part_rows, selected_positions)
@@ -192,3 +193,34 @@ def test_check_names_the_groups_a_model_input_needs_that_the_store_lacks():
     first_place = dataclasses.replace(params, model="Conv1DTransformer", preprocess=hands_only)
     assert params_problems(first_place) == ["models.Conv1DTransformer.landmarks: lips, nose, eyes not in the store; "
                                             "add them to preprocess.landmarks (left_hand, right_hand)"]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+@pytest.mark.parametrize("normalization", ["none", "minmax"])
+def test_batches_gathered_from_the_store_equal_the_items_padded(tmp_path, write_landmarks, random_landmarks, dtype,
+                                                                normalization):
+    """`inputs[rows]` and `model_batch` (one gather for a whole batch) give what each row's own input, padded,
+    gives: missing points (a lost hand, a frame with nothing of the model's groups), truncation and an empty
+    recording included."""
+    recordings = [random_landmarks(n, seed=n) for n in (3, 12, 7, 1)]
+    recordings[1][2:5, :468] = recordings[1][2:5, 522:] = np.nan  # 3 frames with no face and no right hand
+    recordings[2][:, 522:] = np.nan  # the right hand lost throughout
+    recordings[3][:] = np.nan  # nothing at all: stored with no frame
+    meta, store = write_store(tmp_path, write_landmarks, recordings, config(dtype=dtype, drop_frames="empty"))
+    pipeline = InputPipeline(StoreLayout.of(config(), ("x", "y")),
+                             VariableFrames(8, normalization, groups=("lips", "right_hand")))
+    inputs = StoreInputs(store, pipeline)
+    rows = np.array([2, 0, 1, 3, 1])
+    expected = pad_batch([inputs[int(row)] for row in rows])
+    np.testing.assert_array_equal(inputs[rows], expected)
+    values, mask = model_batch(inputs, rows)
+    expected_values, expected_mask = to_model_input(expected)
+    np.testing.assert_array_equal(mask, expected_mask)
+    np.testing.assert_array_equal(values.astype(np.float32), expected_values)
+    assert values.dtype == (np.float16 if dtype == "float16" and normalization == "none" else np.float32)
+    assert mask.sum(axis=1).tolist() == [7, 3, 8, 0, 8]  # 12 frames, 3 with nothing of lips or right hand: 9, cut
+
+
+def test_missing_is_isnan_for_every_float16():
+    every = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    np.testing.assert_array_equal(missing(every), np.isnan(every))

@@ -234,7 +234,7 @@ def predict_probabilities(model: BaseModel | FrozenModel, values: np.ndarray, ro
     settings = {"precision": precision} if precision is not None else {}
     for start in range(0, len(rows), batch_size):
         x, mask = model_batch(values, rows[start:start + batch_size])
-        outputs.append(model.predict_logits(torch.from_numpy(x).to(device, non_blocking=True),
+        outputs.append(model.predict_logits(torch.from_numpy(x).to(device, non_blocking=True).float(),
                                             torch.from_numpy(mask).to(device, non_blocking=True), **settings))
     return host_probabilities(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)
 
