@@ -2,7 +2,7 @@
 
 A page holds a table between `<!-- figures:NAME -->` and `<!-- /figures -->`, each at the start of a line; NAME
 is a file docs/results/NAME.json written by a benchmark's `--json` (benchmarks/figures.py) or, for the pipeline's
-own metrics, by `--from-dvc`.
+own metrics, by `--from-dvc`. `<!-- figures:NAME REGEX -->` shows only the figures whose names match REGEX.
 Each table ends with a line saying which command measured it, at which commit, on which machine and when.
 
     python scripts/docs_figures.py              # rewrite the tables in place
@@ -21,7 +21,8 @@ from asl.io import atomic_path, write_json
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path("docs/results")
-MARKER = re.compile(r"^(<!-- figures:(?P<name>[\w.-]+) -->\n)(?P<body>.*?)^(<!-- /figures -->)", re.S | re.M)
+MARKER = re.compile(r"^(<!-- figures:(?P<name>[\w.-]+)(?: (?P<only>\S+))? -->\n)(?P<body>.*?)^(<!-- /figures -->)",
+                    re.S | re.M)
 DVC_METRICS = ("metrics/eval.json", "metrics/robustness.json")
 
 
@@ -38,10 +39,10 @@ def table(header: list[str], rows: list[list]) -> list[str]:
     return lines + ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
 
 
-def section_tables(record: dict) -> list[list[str]]:
+def section_tables(record: dict, only: str | None = None) -> list[list[str]]:
     """Scalar figures as one figure/value table; sections (models, videos...) as rows, one table per set of
-    columns."""
-    figures = record["figures"]
+    columns. `only`: the figures (and sections) whose names match this regular expression."""
+    figures = {name: value for name, value in record["figures"].items() if not only or re.search(only, name)}
     scalars = [[f"`{name}`", value] for name, value in figures.items() if not isinstance(value, dict)]
     tables = [table(["figure", "value"], scalars)] if scalars else []
     groups: list[tuple[list[str], list[list]]] = []
@@ -70,8 +71,8 @@ def stamp(record: dict) -> str:
     return text + "".join(f" {record[note]}" for note in ("recorded", "incomplete") if record.get(note))
 
 
-def render(record: dict) -> str:
-    blocks = ["\n".join(lines) for lines in section_tables(record)]
+def render(record: dict, only: str | None = None) -> str:
+    blocks = ["\n".join(lines) for lines in section_tables(record, only)]
     return "\n\n".join(blocks) + "\n\n" + stamp(record) + "\n"
 
 
@@ -88,7 +89,7 @@ def rendered_page(text: str, page: Path, problems: list) -> str:
             problems.append((page.relative_to(REPO), f"figures:{found['name']}: no {RESULTS}/{found['name']}.json "
                              f"(run the benchmark with --json {RESULTS}/{found['name']}.json)"))
             return found[0]
-        return found[1] + render(json.loads(path.read_text())) + found[4]
+        return found[1] + render(json.loads(path.read_text()), found["only"]) + found[5]
 
     return MARKER.sub(replace, text)
 
