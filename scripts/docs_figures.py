@@ -2,7 +2,8 @@
 
 A page holds a table between `<!-- figures:NAME -->` and `<!-- /figures -->`, each at the start of a line; NAME
 is a file docs/results/NAME.json written by a benchmark's `--json` (benchmarks/figures.py) or, for the pipeline's
-own metrics, by `--from-dvc`. `<!-- figures:NAME REGEX -->` shows only the figures whose names match REGEX.
+own metrics, by `--from-dvc`. `<!-- figures:NAME REGEX -->` shows only the figures whose names match REGEX, in one
+row under their names.
 Each table ends with a line saying which command measured it, at which commit, on which machine and when.
 
     python scripts/docs_figures.py              # rewrite the tables in place
@@ -39,10 +40,10 @@ def table(header: list[str], rows: list[list]) -> list[str]:
     return lines + ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
 
 
-def section_tables(record: dict, only: str | None = None) -> list[list[str]]:
+def section_tables(record: dict) -> list[list[str]]:
     """Scalar figures as one figure/value table; sections (models, videos...) as rows, one table per set of
-    columns. `only`: the figures (and sections) whose names match this regular expression."""
-    figures = {name: value for name, value in record["figures"].items() if not only or re.search(only, name)}
+    columns."""
+    figures = record["figures"]
     scalars = [[f"`{name}`", value] for name, value in figures.items() if not isinstance(value, dict)]
     tables = [table(["figure", "value"], scalars)] if scalars else []
     groups: list[tuple[list[str], list[list]]] = []
@@ -71,8 +72,16 @@ def stamp(record: dict) -> str:
     return text + "".join(f" {record[note]}" for note in ("recorded", "incomplete") if record.get(note))
 
 
+def selected_table(record: dict, only: str) -> list[str]:
+    """The scalar figures whose names match `only`, as one row under their names (a compact table)."""
+    figures = {name: value for name, value in record["figures"].items()
+               if re.search(only, name) and not isinstance(value, dict)}
+    return table([f"`{name}`" for name in figures], [list(figures.values())])
+
+
 def render(record: dict, only: str | None = None) -> str:
-    blocks = ["\n".join(lines) for lines in section_tables(record, only)]
+    tables = [selected_table(record, only)] if only else section_tables(record)
+    blocks = ["\n".join(lines) for lines in tables]
     return "\n\n".join(blocks) + "\n\n" + stamp(record) + "\n"
 
 
