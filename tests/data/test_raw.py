@@ -120,9 +120,10 @@ def test_read_ahead_keeps_order_and_bounds_files_in_flight(tmp_path, monkeypatch
     for i, path in enumerate(paths):
         path.write_bytes(bytes([i]) * (i + 1))
     started = []
-    monkeypatch.setattr(parallel, "_read_bytes", lambda path, read=parallel._read_bytes: started.append(path) or read(path))
+    read = parallel._read_bytes
+    monkeypatch.setattr(parallel, "_read_bytes", lambda path: started.append(path) or read(path))
     reader = read_files_ahead([*paths, tmp_path / "absent.bin"], window=3)
     assert next(reader) == (paths[0], b"\x00")
     assert len(started) <= 3  # the first file, and at most two more read ahead
     assert [data for _, data in reader] == [bytes([i]) * (i + 1) for i in range(1, 7)] + [None]
-    assert started == [*paths, tmp_path / "absent.bin"]
+    assert sorted(started) == sorted([*paths, tmp_path / "absent.bin"])  # each read once
