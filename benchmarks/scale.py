@@ -10,8 +10,8 @@ run as `dvc repro` runs them: their dvc.yaml commands, as subprocesses, with par
 pointing at the dataset, data.workers from `--workers`); each stage's peak resident memory is the largest sum of
 the RSS of its process and all its children, sampled every 0.1 s. `--cold` first runs clean and preprocess each
 with the raw files evicted from the page cache (posix_fadvise DONTNEED on every file: `clean_cold_s`, as from a
-disk that holds more than memory can cache), before the usual run (`clean_s`: warm where the dataset fits the cache). With `--fast-dev-run` (the default) the `train`
-stage runs too, with `train.fast_dev_run: true` (two batches of an epoch, two of validation) on the whole store, as
+disk that holds more than memory can cache), before the usual run (`clean_s`: warm where the dataset fits the
+cache). With `--fast-dev-run` (the default) the `train` stage runs too, with `train.fast_dev_run: true` (two batches of an epoch, two of validation) on the whole store, as
 `dvc exp run -S train.fast_dev_run=true train` would. Then, per device, the default model (params.yaml
 `model`, train.* settings) trains one epoch through the trainer's own `train_epoch` (loader, augmentation, device
 copies, metrics) and the same steps on resident batches (the ceiling: the very batches of that epoch, in its order
