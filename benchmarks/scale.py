@@ -2,15 +2,18 @@
 then a whole training epoch of the default model against its step alone.
 
 Usage: python benchmarks/scale.py [--sequences-per-sign 378] [--raw-dir DIR] [--workers 2] [--device cpu --device cuda]
-       [--max-train-sequences N] [--repeats 3] [--scratch-dir DIR] [--params params.yaml] [--no-fast-dev-run]
+       [--max-train-sequences N] [--repeats 3] [--scratch-dir DIR] [--params params.yaml] [--no-fast-dev-run] [--cold]
        [--variant NAME:key=value[,key=value...] ...] [--no-train-params]
 The dataset is `asl.data.sample.generate_sample` with 21 participants, 250 signs, `--sequences-per-sign` recordings
 of each (378: 94,500, the competition's 94,477) of 1 to 500 frames, written into a scratch folder that is removed
 at the end (`--raw-dir` reuses a dataset in the raw layout instead, and keeps it). `clean`, `preprocess` and `split`
 run as `dvc repro` runs them: their dvc.yaml commands, as subprocesses, with params.yaml's values (data.raw_dir
 pointing at the dataset, data.workers from `--workers`); each stage's peak resident memory is the largest sum of
-the RSS of its process and all its children, sampled every 0.1 s. With `--fast-dev-run` (the default) the `train`
-stage runs too, with `train.fast_dev_run: true` (two batches of an epoch, two of validation) on the whole store, as
+the RSS of its process and all its children, sampled every 0.1 s. `--cold` first runs clean and preprocess each
+with the raw files evicted from the page cache (posix_fadvise DONTNEED on every file: `clean_cold_s`, as from a
+disk that holds more than memory can cache), before the usual run (`clean_s`: warm where the dataset fits the
+cache). With `--fast-dev-run` (the default) the `train` stage runs too, with `train.fast_dev_run: true` (two
+batches of an epoch, two of validation) on the whole store, as
 `dvc exp run -S train.fast_dev_run=true train` would. Then, per device, the default model (params.yaml
 `model`, train.* settings) trains one epoch through the trainer's own `train_epoch` (loader, augmentation, device
 copies, metrics) and the same steps on resident batches (the ceiling: the very batches of that epoch, in its order
@@ -18,7 +21,8 @@ and padding, put on the device beforehand by the loader alone, whose time is the
 after one warm-up step. `--max-train-sequences` caps the epoch (on a slow CPU, and to keep an epoch's batches in
 device memory); `--repeats` epochs are timed, each with its loader pass and resident steps, and the medians printed.
 Each `--variant` trains the same way again with its params overrides (e.g. `bf16:train.precision=bf16,
-train.batch_size=256`), its figures named `train_<device>_<NAME>_...` (`--no-train-params`: the variants alone). Prints one figure per line, ratios last in each group.
+train.batch_size=256`), its figures named `train_<device>_<NAME>_...` (`--no-train-params`: the variants alone).
+Prints one figure per line, ratios last in each group.
 """
 
 from __future__ import annotations
@@ -109,6 +113,21 @@ def run_stage(name: str, raw_dir: Path, work: Path) -> tuple[float, int]:
     return seconds, peak
 
 
+def evict_from_page_cache(folder: Path) -> int:
+    """Drop every file of `folder` from the page cache (written pages are flushed first); return the files."""
+    os.sync()  # DONTNEED leaves dirty pages cached
+    files = 0
+    for path in folder.rglob("*"):
+        if path.is_file():
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(descriptor)
+            files += 1
+    return files
+
+
 def write_stage_params(params: Path, raw_dir: Path, workers: int, work: Path, fast_dev_run: bool = False) -> None:
     raw = yaml.safe_load(params.read_text())
     raw["data"].update(raw_dir=str(raw_dir), workers=workers)
@@ -194,6 +213,8 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
          variant: list[str] = typer.Option([], help="also train with these settings: NAME:key=value[,key=value] "
                                                     "(dotted params keys), figures named train_<device>_NAME_..."),
          train_params: bool = typer.Option(True, help="train as params sets it (--no-train-params: variants only)"),
+         cold: bool = typer.Option(False, help="also time clean and preprocess with the raw files evicted from the "
+                                               "page cache before each (clean_cold_s, preprocess_cold_s)"),
          params: Path = Path("params.yaml"), json: Path = JSON_OPTION) -> None:
     figures = Figures(json).capture()  # records every `name: value` line printed below
     config = load_params(params)
@@ -215,13 +236,21 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
         print(f"raw_dir_gb: {sum(p.stat().st_size for p in raw_dir.rglob('*') if p.is_file()) / 1e9:.2f}")
         write_stage_params(params, raw_dir, workers, work)
         print(f"workers: {workers}")
-        total = 0.0
+        total = cold_total = 0.0
         for name in STAGES:
+            if cold and name != "split":
+                evict_from_page_cache(raw_dir)
+                seconds, peak = run_stage(name, raw_dir, work)
+                cold_total += seconds
+                print(f"{name}_cold_s: {seconds:.1f}")
+                print(f"{name}_cold_peak_rss_mb: {peak / 2**20:.0f}")
             seconds, peak = run_stage(name, raw_dir, work)
             total += seconds if name != "split" else 0.0
             print(f"{name}_s: {seconds:.1f}")
             print(f"{name}_peak_rss_mb: {peak / 2**20:.0f}")
         print(f"clean_plus_preprocess_s: {total:.1f}")
+        if cold:
+            print(f"clean_plus_preprocess_cold_s: {cold_total:.1f}")
         if fast_dev_run:  # the train stage itself on the whole store: its code path at full size
             write_stage_params(params, raw_dir, workers, work, fast_dev_run=True)
             seconds, peak = run_stage("train", raw_dir, work)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from asl.data.parallel import map_in_order
+from asl.data.parallel import map_files_in_order
 from asl.data.raw import LandmarkFileError, read_landmarks
 from asl.errors import AslError
 from asl.landmarks import ROWS_PER_FRAME, part_rows
@@ -46,9 +46,10 @@ class ScanResult:
     sign_landmark_means: pd.DataFrame  # per sign and landmark: mean of each coordinate
 
 
-def summarise_file(path: Path, coordinates: tuple[str, ...]) -> FileSummary:
+def summarise_file(path: Path, coordinates: tuple[str, ...], data: bytes | None = None) -> FileSummary:
+    """What cleaning records of one file; `data`: its bytes, when already read."""
     try:
-        values = read_landmarks(path, coordinates).values  # (T, 543, C)
+        values = read_landmarks(path, coordinates, data).values  # (T, 543, C)
     except LandmarkFileError as error:
         return FileSummary(problem=error.reason, detail=str(error))
     hand_rows = np.concatenate([part_rows("left_hand"), part_rows("right_hand")])
@@ -78,7 +79,7 @@ def scan_recordings(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, int]
     summaries = [FileSummary(problem=MISSING_FILE, detail="file not found")] * len(paths)
     read = functools.partial(summarise_file, coordinates=coordinates)
     landmark_totals = LandmarkTotals()
-    for row, summary in zip(present, map_in_order(read, [paths[i] for i in present], len(present), workers, "clean")):
+    for row, summary in zip(present, map_files_in_order(read, [paths[i] for i in present], workers, "clean")):
         known = index["sign"].iat[row] in sign_map
         if known:
             landmark_totals.add(index["sign"].iat[row], summary)

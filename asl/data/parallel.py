@@ -1,15 +1,20 @@
-"""Running a function over many files in worker processes, in order, with a progress bar."""
+"""Running a function over many files in worker processes, in order, with a progress bar; files read ahead by
+threads, so that a cold disk's latency hides behind the parsing."""
 
 from __future__ import annotations
 
+import collections
 import ctypes
+import functools
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
 from typing import TypeVar
 
 from asl.progress import Progress
@@ -17,6 +22,11 @@ from asl.progress import Progress
 T = TypeVar("T")
 R = TypeVar("R")
 PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal a process gets when its parent dies
+#: Files a worker has read, or is reading, ahead of the one it parses: that many reads in flight per worker (threads;
+#: the GIL is released while they wait), and at most that many files' bytes held per worker.
+READ_AHEAD = 16
+#: Files a worker takes at once: its read-ahead starts anew with each chunk, so a chunk waits for one file's read.
+FILE_CHUNK = 64
 
 
 def map_in_order(function: Callable[[T], R], items: Iterable[T], total: int, workers: int, description: str,
@@ -27,18 +37,62 @@ def map_in_order(function: Callable[[T], R], items: Iterable[T], total: int, wor
     """
     progress = Progress(total, description, "files")
     try:
-        if workers <= 1:
-            for item in items:
-                yield function(item)
-                progress.update()
-            return
-        # fork: workers start in milliseconds instead of re-importing numpy, pandas and pyarrow
-        with get_context("fork").Pool(workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
-            for result in pool.imap(function, items, chunksize=chunk_size):
-                yield result
-                progress.update()
+        for result in _imap(function, items, workers, chunk_size):
+            yield result
+            progress.update()
     finally:
         progress.close()
+
+
+def map_files_in_order(function: Callable[..., R], paths: list[Path], workers: int, description: str,
+                       chunk_size: int = FILE_CHUNK, read_ahead: int = READ_AHEAD) -> Iterator[R]:
+    """Yield `function(path, data=...)` for each file, in order, `data` being its bytes (None when they cannot be
+    read: `function` meets the problem itself through `path`); as `map_in_order`, but each worker reads `read_ahead`
+    files ahead of the one it parses, so many reads are in flight whatever the number of workers."""
+    chunks = [paths[start:start + chunk_size] for start in range(0, len(paths), chunk_size)]
+    progress = Progress(len(paths), description, "files")
+    try:
+        for results in _imap(functools.partial(_map_chunk, function, read_ahead), chunks, workers, 1):
+            yield from results
+            progress.update(len(results))
+    finally:
+        progress.close()
+
+
+def _map_chunk(function: Callable[..., R], read_ahead: int, paths: list[Path]) -> list[R]:
+    return [function(path, data=data) for path, data in read_files_ahead(paths, read_ahead)]
+
+
+def read_files_ahead(paths: Iterable[Path], window: int) -> Iterator[tuple[Path, bytes | None]]:
+    """Each path with its file's bytes (None when it cannot be read), in order, read by `window` threads: at most
+    `window` files read or being read ahead of the caller."""
+    with ThreadPoolExecutor(window) as pool:
+        pending: collections.deque = collections.deque()
+        for path in paths:
+            pending.append((path, pool.submit(_read_bytes, path)))
+            if len(pending) == window:
+                path, read = pending.popleft()
+                yield path, read.result()
+        for path, read in pending:
+            yield path, read.result()
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError:
+        return None
+
+
+def _imap(function: Callable[[T], R], items: Iterable[T], workers: int, chunk_size: int) -> Iterator[R]:
+    """`function` over `items` in input order, in `workers` processes when more than one."""
+    if workers <= 1:
+        yield from map(function, items)
+        return
+    # fork: workers start in milliseconds instead of re-importing numpy, pandas and pyarrow
+    with get_context("fork").Pool(workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
+        yield from pool.imap(function, items, chunksize=chunk_size)
 
 
 def exit_with_parent(parent: int) -> None:

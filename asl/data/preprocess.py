@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from asl.data.parallel import map_in_order
+from asl.data.parallel import map_files_in_order
 from asl.data.raw import read_landmarks
 from asl.errors import AslError
 from asl.io import atomic_path
@@ -181,9 +181,9 @@ def to_model_input(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(missing, np.float32(0), values).astype(values.dtype, copy=False), mask
 
 
-def store_file(path: Path, layout: StoreLayout) -> StoredSequence:
-    """Read one landmark file and keep its stored frames."""
-    return store_sequence(read_landmarks(path, layout.coordinates).values, layout)
+def store_file(path: Path, layout: StoreLayout, data: bytes | None = None) -> StoredSequence:
+    """Read one landmark file (from `data`, its bytes, when already read) and keep its stored frames."""
+    return store_sequence(read_landmarks(path, layout.coordinates, data).values, layout)
 
 
 def preprocess_dataset(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, int], config: PreprocessConfig,
@@ -203,7 +203,7 @@ def preprocess_dataset(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, i
         body = temporary.with_name(temporary.name + ".body")
         try:
             with open(body, "wb") as stream:  # frames appended as they come; the .npy header needs the total
-                results = map_in_order(read, paths, len(paths), workers, "preprocess", config.chunk_size)
+                results = map_files_in_order(read, paths, workers, "preprocess", config.chunk_size)
                 for row, sequence in enumerate(results):
                     stream.write(np.ascontiguousarray(sequence.values, dtype=dtype).tobytes())
                     lengths[row], dropped[row] = len(sequence.values), sequence.dropped_frames

@@ -8,6 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from asl.data import parallel
+from asl.data.parallel import map_files_in_order, read_files_ahead
 from asl.data.raw import (LandmarkFileError, check_signs_in_map, read_index, read_landmarks, read_sign_map,
                           validate_landmark_file)
 from asl.errors import AslError
@@ -86,3 +88,42 @@ def test_real_competition_files(gislr_sample):
         sequence = read_landmarks(path, ["x", "y", "z"])
         assert sequence.values.shape == (frames, 543, 3)
         assert sequence.frame_numbers[0] != 0 or frames == 1
+
+
+def read_outcome(path, data=None):
+    """What `read_landmarks` gives for a file: its frame numbers and values, or its error's reason and message."""
+    try:
+        sequence = read_landmarks(path, ("x", "y", "z"), data)
+    except LandmarkFileError as error:
+        return error.reason, str(error)
+    return sequence.frame_numbers.tolist(), sequence.values
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_files_read_ahead_parse_as_files_read_by_path(tmp_path, write_landmarks, random_landmarks, workers):
+    good = [write_landmarks(tmp_path / f"{i}.parquet", random_landmarks(2 + i, seed=i)) for i in range(5)]
+    (tmp_path / "empty.parquet").write_bytes(b"")
+    (tmp_path / "corrupt.parquet").write_bytes(b"PAR1 this is not parquet PAR1")
+    (tmp_path / "folder.parquet").mkdir()
+    paths = [good[0], tmp_path / "absent.parquet", good[1], tmp_path / "corrupt.parquet", good[2],
+             tmp_path / "empty.parquet", tmp_path / "folder.parquet", *good[3:]]
+    expected = [read_outcome(path) for path in paths]
+    assert [outcome[0] for outcome in expected[1:7:2]] == ["missing_file", "unreadable_file", "unreadable_file"]
+    read = map_files_in_order(read_outcome, paths, workers, "test", chunk_size=3, read_ahead=2)
+    for (first, second), (expected_first, expected_second) in zip(read, expected, strict=True):
+        assert first == expected_first
+        np.testing.assert_array_equal(second, expected_second)
+
+
+def test_read_ahead_keeps_order_and_bounds_files_in_flight(tmp_path, monkeypatch):
+    paths = [tmp_path / f"{i}.bin" for i in range(7)]
+    for i, path in enumerate(paths):
+        path.write_bytes(bytes([i]) * (i + 1))
+    started = []
+    read = parallel._read_bytes
+    monkeypatch.setattr(parallel, "_read_bytes", lambda path: started.append(path) or read(path))
+    reader = read_files_ahead([*paths, tmp_path / "absent.bin"], window=3)
+    assert next(reader) == (paths[0], b"\x00")
+    assert len(started) <= 3  # the first file, and at most two more read ahead
+    assert [data for _, data in reader] == [bytes([i]) * (i + 1) for i in range(1, 7)] + [None]
+    assert sorted(started) == sorted([*paths, tmp_path / "absent.bin"])  # each read once
