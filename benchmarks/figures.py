@@ -131,6 +131,7 @@ class Figures:
         self.figures: dict[str, Any] = {}
         self.current = self.figures
         self.load_at_start = os.getloadavg()[0]
+        self.commit = commit() if json_path is not None else None  # the code measured: as it is at the start
 
     def section(self, name: str) -> None:
         self.current = self.figures.setdefault(name, {})
@@ -166,7 +167,7 @@ class Figures:
         """Write the record so far to the JSON path, if one was given (`incomplete` says so until the end)."""
         if self.json_path is None:
             return False
-        record = {"benchmark": Path(sys.argv[0]).stem, "command": command_line(sys.argv), "commit": commit(),
+        record = {"benchmark": Path(sys.argv[0]).stem, "command": command_line(sys.argv), "commit": self.commit,
                   "machine": machine(self.load_at_start),
                   "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                   "sections": self.sections, "figures": self.figures}

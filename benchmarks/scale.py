@@ -191,14 +191,13 @@ def training_figures(config, data, inputs: StoreInputs, device: torch.device, ma
         synchronize(device)
         ceilings.append(time.perf_counter() - start)
     epoch, ceiling, load = statistics.median(epochs), statistics.median(ceilings), statistics.median(loading)
-    name = label
-    print(f"train_{name}_sequences: {sequences} of {len(rows)} training rows (batch {batch_size}, precision "
+    print(f"train_{label}_sequences: {sequences} of {len(rows)} training rows (batch {batch_size}, precision "
           f"{config.train.precision}, compile {str(config.train.compile).lower()}, "
           f"num_workers {config.train.num_workers}, median of {repeats})")
-    print(f"train_{name}_epoch_sequences_per_s: {sequences / epoch:.0f}")
-    print(f"train_{name}_resident_step_sequences_per_s: {sequences / ceiling:.0f}")
-    print(f"train_{name}_loader_alone_sequences_per_s: {sequences / load:.0f}")
-    print(f"train_{name}_epoch_over_resident_step: {epoch / ceiling:.2f}")
+    print(f"train_{label}_epoch_sequences_per_s: {sequences / epoch:.0f}")
+    print(f"train_{label}_resident_step_sequences_per_s: {sequences / ceiling:.0f}")
+    print(f"train_{label}_loader_alone_sequences_per_s: {sequences / load:.0f}")
+    print(f"train_{label}_epoch_over_resident_step: {epoch / ceiling:.2f}")
 
 
 @app.command()
@@ -218,6 +217,8 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
          params: Path = Path("params.yaml"), json: Path = JSON_OPTION) -> None:
     figures = Figures(json).capture()  # records every `name: value` line printed below
     config = load_params(params)
+    variants = [("", config)] * train_params + [(name, with_overrides(config, overrides, f"--variant {name}"))
+                                                for name, overrides in map(parse_variant, variant)]  # checked first
     workers = workers or config.data.workers
     work = Path(tempfile.mkdtemp(prefix="asl-scale-", dir=scratch_dir))
     try:
@@ -264,8 +265,6 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
               f"{data.store.values.dtype} each)")
         print(f"store_disk_mb: {sum(p.stat().st_size for p in processed.iterdir()) / 2**20:.1f}")
         print(f"store_memory_mb: {(data.store.values.nbytes + data.meta.memory_usage(deep=True).sum()) / 2**20:.1f}")
-        variants = [("", config)] * train_params + [(name, with_overrides(config, overrides, f"--variant {name}"))
-                                     for name, overrides in map(parse_variant, variant)]
         for name in device:
             if name == "cuda" and not torch.cuda.is_available():
                 print("train_cuda: no CUDA device here")

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from asl.data.torch_dataset import LandmarkDataset, batch_loader
-from asl.data.inputs import (FixedFrames, InputPipeline, StoreInputs, VariableFrames, checkpoint_pipeline, missing,
+from asl.data.inputs import (FixedFrames, InputPipeline, StoreInputs, VariableFrames, checkpoint_pipeline,
                              model_batch, pad_batch)
 from asl.data.preprocess import (StoreLayout, fill_short_gaps, normalize, open_store, preprocess_dataset,
-                                 resize_frames, store_sequence, to_model_input)
+                                 missing, resize_frames, store_sequence, to_model_input)
 from asl.data.raw import read_landmarks
 from asl.landmarks import (EYE_POINTS, HAND_POSITIONS, LANDMARK_GROUPS, LIP_POINTS, NOSE_POINTS, SELECTED_ROWS,
                            group_positions, part_rows, selected_positions)
