@@ -63,18 +63,37 @@ def resume_problems(params: Params) -> list[str]:
 
 
 def speed_problems(params: Params) -> list[str]:
-    """`train.precision` and `train.compile` where the trainer does not apply them: TensorFlow has neither, the
-    Lightning engine takes the precision but not compile."""
+    """`train.precision`, `train.compile` and `train.store_on_device` where the trainer does not apply them:
+    TensorFlow has none, the Lightning engine takes the precision only; the store goes to the device only for a
+    variable-length model without normalisation."""
     from asl.training.run import uses_lightning
 
     train, problems = params.train, []
-    if train.compile and not (params.framework == "pytorch" and not uses_lightning(params)):
-        problems.append(f"train.compile: true works with the native PyTorch trainer only, not {params.framework} "
-                        f"{params.model}; set train.compile: false")
+    native = params.framework == "pytorch" and not uses_lightning(params)
+    for key in ("compile", "store_on_device"):
+        if getattr(train, key) and not native:
+            problems.append(f"train.{key}: true works with the native PyTorch trainer only, not {params.framework} "
+                            f"{params.model}; set train.{key}: false")
+    if train.store_on_device and native and not (variable_length_input(params)
+                                                  and params.preprocess.normalization == "none"):
+        problems.append(f"train.store_on_device: true needs a model of variable-length input and "
+                        f"preprocess.normalization: none ({params.model}, {params.preprocess.normalization}); "
+                        "set train.store_on_device: false")
     if train.precision != "32" and params.framework != "pytorch":
         problems.append(f"train.precision: {train.precision} works with the PyTorch trainers only, not "
                         f"{params.framework}; set train.precision: 32")
     return problems
+
+
+def variable_length_input(params: Params) -> bool:
+    """Whether the selected model reads variable-length input (True where its transform cannot be resolved: that
+    problem is reported on its own)."""
+    from asl.data.inputs import input_transform
+
+    try:
+        return input_transform(params).variable_length
+    except AslError:
+        return True
 
 
 def awp_problems(params: Params) -> list[str]:

@@ -185,6 +185,7 @@ class TrainConfig:
     precision: Literal["32", "bf16", "16-mixed"] = "32"  # autocast of the training step (32: none); YAML's 32 is "32"
     compile: bool = False  # torch.compile the model for training (eager, with a warning, where it cannot compile)
     bucket_by_length: bool = False  # training batches of recordings of similar length (asl.data.buckets)
+    store_on_device: bool = False  # gather training batches on the device from a copy of the store there
     label_smoothing: float = 0.0  # of the cross-entropy's targets
     awp: AwpConfig = field(default_factory=AwpConfig)
 

@@ -15,13 +15,10 @@ POOL_BATCHES = 64
 
 
 def input_lengths(values, rows: np.ndarray) -> np.ndarray:
-    """Frames of each model input `values[row]` before padding: the store's lengths cut at the model's frames for
-    `StoreInputs` (an upper bound of the variable-length transform's), the fixed frames for an array."""
-    rows = np.asarray(rows, dtype=np.int64)
-    store = getattr(values, "store", None)
-    if store is None or not values.variable_length:
-        return np.full(len(rows), values.shape[1], dtype=np.int64)
-    return np.minimum(store.lengths[rows], values.shape[1])
+    """Frames of each model input `values[row]` before padding: `StoreInputs.lengths`, or an array's fixed frames."""
+    if hasattr(values, "lengths"):
+        return values.lengths(rows)
+    return np.full(len(rows), values.shape[1], dtype=np.int64)
 
 
 def bucketed_order(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> np.ndarray:

@@ -13,6 +13,7 @@ from params (`input_transform`). Training, evaluation, video and camera inferenc
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
@@ -62,60 +63,80 @@ class VariableFrames:
             return np.full((1, *selected.shape[1:]), np.nan, np.float32)
         return normalize(selected, self.normalization)
 
-    def gather(self, store: Store, rows: np.ndarray, layout: StoreLayout) -> "GatheredFrames":
-        """`apply`'s frames of many recordings of `store` (normalisation aside), read in one gather with array
-        operations instead of a loop over the rows."""
-        lengths, starts = store.lengths[rows], store.offsets[rows]
-        ends = np.cumsum(lengths)  # of each row's frames in the gathered array
-        frame_row = np.repeat(np.arange(len(rows)), lengths)
-        gathered = np.arange(ends[-1] if len(rows) else 0) - np.repeat(ends - lengths - starts, lengths)
+    def kept_frames(self, store: Store, layout: StoreLayout) -> "KeptFrames":
+        """The store frames `apply` keeps of every recording (those where any point of `groups` is observed, the
+        first `max_frames` of them), found in one pass over the store in chunks: what batches are gathered from."""
         positions = layout.positions(self.groups or layout.landmarks)
-        frames = np.take(store.values[gathered], positions, axis=1)  # (N, L, C) of the store's dtype
-        observed = ~missing(frames).reshape(len(frames), -1).all(axis=1)  # (faster than all(axis=(1, 2)))
-        observed_before_row = np.concatenate([[0], np.cumsum(observed)])[ends - lengths]
-        rank = np.cumsum(observed) - 1 - np.repeat(observed_before_row, lengths)  # among the row's observed frames
-        keep = observed & (rank < self.max_frames)
-        return GatheredFrames(frames[keep], frame_row[keep], rank[keep], len(rows))
+        observed = np.zeros(len(store.values), bool)
+        for start in range(0, len(store.values), OBSERVED_CHUNK):
+            chunk = np.take(store.values[start:start + OBSERVED_CHUNK], positions, axis=1)
+            observed[start:start + len(chunk)] = ~missing(chunk).reshape(len(chunk), -1).all(axis=1)
+        frames = ranges(store.offsets, store.lengths)  # every recording's frames, one recording after another
+        seen = observed[frames]
+        seen_before = np.concatenate([[0], np.cumsum(seen)])
+        first = np.cumsum(store.lengths) - store.lengths  # of each recording in `frames`
+        rank = seen_before[1:] - 1 - np.repeat(seen_before[first], store.lengths)  # among its observed frames
+        keep = seen & (rank < self.max_frames)
+        lengths = np.bincount(np.repeat(np.arange(len(store)), store.lengths)[keep], minlength=len(store))
+        return KeptFrames(frames[keep], np.cumsum(lengths) - lengths, lengths)
+
+
+#: Store frames read at once to find the observed ones (`VariableFrames.kept_frames`).
+OBSERVED_CHUNK = 2**16
+
+
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The ranges [start, start + length) one after another, without a Python loop."""
+    ends = np.cumsum(lengths)
+    return np.arange(ends[-1] if len(ends) else 0, dtype=np.int64) - np.repeat(ends - lengths - starts, lengths)
 
 
 @dataclass(frozen=True)
-class GatheredFrames:
-    """Kept frames of a batch of recordings, one after another: `frames` (N, L, C) of the store's dtype with NaN,
-    each one's batch row and position in its recording's input."""
+class KeptFrames:
+    """The frames a variable-length transform keeps of each recording of a store: `index`, their store frames,
+    recording after recording (each recording's `lengths[row]` of them from `offsets[row]`)."""
 
-    frames: np.ndarray
-    row: np.ndarray
-    position: np.ndarray
+    index: np.ndarray
+    offsets: np.ndarray
+    lengths: np.ndarray
+
+    def plan(self, rows: np.ndarray) -> "BatchPlan":
+        """Where the frames of a batch of `rows` come from and go in the padded batch."""
+        lengths = self.lengths[rows]
+        longest = max(int(lengths.max(initial=0)), 1)  # a recording without frames: one all-missing frame
+        flat = np.repeat(np.arange(len(rows)) * longest, lengths) + ranges(np.zeros_like(lengths), lengths)
+        return BatchPlan(ranges(self.offsets[rows], lengths), flat, len(rows), longest)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """A padded batch of variable-length inputs, as indices: `kept`, the entries of `KeptFrames.index` its frames
+    come from, in order; `flat`, each one's place in the (rows × longest) flattening of the padded batch."""
+
+    kept: np.ndarray
+    flat: np.ndarray
     rows: int
+    longest: int
 
-    def padded_shape(self) -> tuple[int, ...]:
-        """(rows, longest input, L, C); a recording without frames has one all-missing frame, as `apply` gives."""
-        longest = int(self.position.max(initial=-1)) + 1
-        return (self.rows, max(longest, 1), *self.frames.shape[1:])
-
-    def padded(self, normalization: str) -> np.ndarray:
-        """The NaN-padded batch (`pad_batch` of each recording's `apply`), normalised per recording."""
-        batch = np.full(self.padded_shape(), np.nan, np.float32)
-        batch.reshape(-1, *batch.shape[2:])[self.flat_position(batch.shape[1])] = self.frames
+    def padded(self, frames: np.ndarray, normalization: str) -> np.ndarray:
+        """The NaN-padded float32 batch (`pad_batch` of each recording's `apply`) of the plan's `frames` (N, L, C),
+        normalised per recording."""
+        batch = np.full((self.rows, self.longest, *frames.shape[1:]), np.nan, np.float32)
+        batch.reshape(-1, *frames.shape[1:])[self.flat] = frames
         if normalization != "none":  # per recording; its padding is NaN, which normalisation ignores
             for sequence in batch:
                 sequence[:] = normalize(sequence, normalization)
         return batch
 
-    def model_input(self) -> tuple[np.ndarray, np.ndarray]:
-        """`to_model_input` of the unnormalised `padded` batch, built without it and in the store's dtype (half
-        the bytes to move for a float16 store): zeros for missing values, and the frame mask, which is True
-        exactly at the kept frames (each observes something)."""
-        values = np.zeros(self.padded_shape(), self.frames.dtype)
-        mask = np.zeros(values.shape[:2], bool)
-        flat = self.flat_position(values.shape[1])
-        values.reshape(-1, *values.shape[2:])[flat] = np.where(missing(self.frames), 0, self.frames)
-        mask.reshape(-1)[flat] = True
+    def model_input(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`to_model_input` of the unnormalised `padded` batch, built without it and in `frames`' dtype (half the
+        bytes to move for a float16 store): zeros for missing values, and the frame mask, True exactly at the kept
+        frames (each observes something). (asl.data.device_store does the same on a torch device.)"""
+        values = np.zeros((self.rows, self.longest, *frames.shape[1:]), frames.dtype)
+        mask = np.zeros((self.rows, self.longest), bool)
+        values.reshape(-1, *frames.shape[1:])[self.flat] = np.where(missing(frames), 0, frames)
+        mask.reshape(-1)[self.flat] = True
         return values, mask
-
-    def flat_position(self, longest: int) -> np.ndarray:
-        """Each frame's index in a (rows × longest) flattening of the batch (one index: a faster scatter)."""
-        return self.row * longest + self.position
 
 
 TRANSFORMS: dict[str, type] = {FixedFrames.name: FixedFrames, VariableFrames.name: VariableFrames}
@@ -245,6 +266,7 @@ class StoreInputs:
                            f"({', '.join(pipeline.layout.landmarks)}; {', '.join(pipeline.layout.coordinates)}): "
                            "run `dvc repro preprocess`")
         self.shape = (len(store), pipeline.frames, pipeline.landmarks, coordinates)
+        self.positions = pipeline.layout.positions(pipeline.groups)  # of the model's landmarks in a stored frame
 
     def __len__(self) -> int:
         return len(self.store)
@@ -254,8 +276,26 @@ class StoreInputs:
             return self.pipeline.from_stored(self.store.sequence(int(rows)))
         rows = np.asarray(rows, dtype=np.int64)
         if self.variable_length:
-            return self._gather(rows).padded(self.pipeline.transform.normalization)
+            plan = self.kept.plan(rows)
+            return plan.padded(self.kept_values(plan.kept), self.pipeline.transform.normalization)
         return pad_batch([self.pipeline.from_stored(self.store.sequence(int(row))) for row in rows])
+
+    @functools.cached_property
+    def kept(self) -> KeptFrames:
+        """The frames the variable-length transform keeps of each recording (one pass over the store, then kept)."""
+        return self.pipeline.transform.kept_frames(self.store, self.pipeline.layout)
+
+    def kept_values(self, entries) -> np.ndarray:
+        """Kept frames `entries` (indices into `kept.index`, or a slice) of the model's landmarks: (N, L, C) in the
+        store's dtype, NaN where missing."""
+        return np.take(self.store.values[self.kept.index[entries]], self.positions, axis=1)
+
+    def lengths(self, rows) -> np.ndarray:
+        """Frames of each input `self[row]` before padding (0 for a recording without kept frames)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.variable_length:
+            return self.kept.lengths[rows]
+        return np.full(len(rows), self.shape[1], dtype=np.int64)
 
     def model_batch(self, rows) -> tuple[np.ndarray, np.ndarray]:
         """`to_model_input(self[rows])`: (values with 0 for missing, frame mask), the way training reads batches
@@ -263,11 +303,9 @@ class StoreInputs:
         float16 or float32)."""
         rows = np.asarray(rows, dtype=np.int64)
         if self.variable_length and self.pipeline.transform.normalization == "none":
-            return self._gather(rows).model_input()
+            plan = self.kept.plan(rows)
+            return plan.model_input(self.kept_values(plan.kept))
         return to_model_input(self[rows])
-
-    def _gather(self, rows: np.ndarray) -> GatheredFrames:
-        return self.pipeline.transform.gather(self.store, rows, self.pipeline.layout)
 
 
 def model_batch(values, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,10 @@
 """PyTorch dataset over model inputs of the store (asl.data.inputs.StoreInputs), fetched a whole batch at a time:
 padded to the batch's longest member, with a frame mask. Training augments whole batches on its device
-(asl.data.augment)."""
+(asl.data.augment).
+
+With `train.store_on_device`, the frames a variable-length model reads are copied to the training device once
+(`DeviceStore`) and each batch is gathered there (`device_batches`): the loader hands over only indices
+(`PlannedBatches`), in the same order as `batch_loader`'s, so the batches are the same."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ import numpy as np
 import torch
 
 from asl.data.buckets import bucketed_order, input_lengths
-from asl.data.inputs import model_batch
+from asl.data.inputs import StoreInputs, model_batch
+from asl.errors import AslError
 
 
 class LandmarkDataset(torch.utils.data.Dataset):
@@ -20,6 +25,7 @@ class LandmarkDataset(torch.utils.data.Dataset):
 
     def __init__(self, values: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> None:
         self.values, self.labels, self.rows = values, np.asarray(labels), np.asarray(rows)
+        self.lengths = input_lengths(values, self.rows)  # (for a store: its kept frames, found before workers fork)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -45,7 +51,7 @@ def batch_loader(dataset: LandmarkDataset, batch_size: int, shuffle: bool = Fals
     across epochs), each seeded from the loader's generator."""
     order = {"batch_size": batch_size, "shuffle": shuffle}
     if shuffle and bucket_by_length:
-        order = {"batch_sampler": LengthBuckets(input_lengths(dataset.values, dataset.rows), batch_size, generator)}
+        order = {"batch_sampler": LengthBuckets(dataset.lengths, batch_size, generator)}
     return torch.utils.data.DataLoader(
         dataset, **order, generator=generator, num_workers=num_workers, worker_init_fn=seed_worker,
         pin_memory=pin_memory, persistent_workers=num_workers > 0, collate_fn=fetched_batch)
@@ -65,6 +71,76 @@ class LengthBuckets(torch.utils.data.Sampler):
         order = bucketed_order(self.lengths, self.batch_size, np.random.default_rng(seed))
         for start in range(0, len(order), self.batch_size):
             yield order[start:start + self.batch_size].tolist()
+
+
+class PlannedBatches(LandmarkDataset):
+    """A batch as indices, for `DeviceStore` to gather: (entries of the store's kept frames, their flat places in
+    the padded batch, (rows, longest), labels)."""
+
+    def __getitems__(self, items: list[int]) -> tuple[torch.Tensor, ...]:
+        rows = self.rows[np.asarray(items, dtype=np.int64)]
+        plan = self.values.kept.plan(rows)
+        return (torch.from_numpy(plan.kept), torch.from_numpy(plan.flat), torch.tensor([plan.rows, plan.longest]),
+                torch.from_numpy(self.labels[rows].astype(np.int64)))
+
+
+class DeviceStore:
+    """The kept frames of a variable-length model's inputs (its landmarks only), copied to `device` once."""
+
+    def __init__(self, inputs: StoreInputs, device: torch.device) -> None:
+        kept = len(inputs.kept.index)
+        self.device = device
+        self.frames = torch.empty((kept, *inputs.shape[2:]), device=device,
+                                  dtype=getattr(torch, inputs.store.values.dtype.name))
+        for start in range(0, kept, COPY_CHUNK):
+            part = inputs.kept_values(slice(start, start + COPY_CHUNK))
+            self.frames[start:start + len(part)] = torch.from_numpy(part).to(device)
+
+    def model_input(self, kept: torch.Tensor, flat: torch.Tensor, rows: int, longest: int):
+        """`BatchPlan.model_input` on the device, as float32: (values (rows, longest, L, C), frame mask)."""
+        frames = self.frames[kept].float().nan_to_num(0.0)
+        values = torch.zeros((rows * longest, *frames.shape[1:]), device=self.device)
+        mask = torch.zeros(rows * longest, dtype=torch.bool, device=self.device)
+        values[flat] = frames
+        mask[flat] = True
+        return values.view(rows, longest, *frames.shape[1:]), mask.view(rows, longest)
+
+
+#: Kept frames copied to the device at once (bounds the host memory the copy takes).
+COPY_CHUNK = 2**18
+
+
+class DeviceBatches:
+    """Batches (values, mask, labels) on the device: each of `loader`'s plans gathered from `store`."""
+
+    def __init__(self, loader: torch.utils.data.DataLoader, store: DeviceStore) -> None:
+        self.loader, self.store = loader, store
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        device = self.store.device
+        for kept, flat, shape, labels in self.loader:
+            rows, longest = shape.tolist()
+            values, mask = self.store.model_input(kept.to(device, non_blocking=True),
+                                                  flat.to(device, non_blocking=True), rows, longest)
+            yield values, mask, labels.to(device, non_blocking=True)
+
+
+def device_batches(dataset: LandmarkDataset, batch_size: int, device: torch.device, shuffle: bool = False,
+                   generator: torch.Generator | None = None, num_workers: int = 0,
+                   bucket_by_length: bool = False) -> DeviceBatches:
+    """`batch_loader`'s batches of `dataset`, in its order, gathered on `device` from a copy of the store there."""
+    inputs = dataset.values
+    if not isinstance(inputs, StoreInputs) or not inputs.variable_length or \
+            inputs.pipeline.transform.normalization != "none":
+        raise AslError("train.store_on_device: true needs a model of variable-length input (input_transform "
+                       "variable_frames) and preprocess.normalization: none; set train.store_on_device: false")
+    planned = PlannedBatches(inputs, dataset.labels, dataset.rows)
+    loader = batch_loader(planned, batch_size, shuffle, generator, num_workers, device.type == "cuda",
+                          bucket_by_length)
+    return DeviceBatches(loader, DeviceStore(inputs, device))
 
 
 def fetched_batch(batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]):

@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 from asl.data.augment import BatchAugmenter
-from asl.data.torch_dataset import LandmarkDataset, batch_loader
+from asl.data.torch_dataset import DeviceBatches, LandmarkDataset, batch_loader, device_batches
 from asl.data.inputs import input_groups
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
@@ -164,12 +164,17 @@ def training_probe(model: BaseModel, batch_size: int, precision: MixedPrecision,
 
 
 def training_loader(train_set: LandmarkDataset, params: Params, generator: torch.Generator,
-                    device: torch.device) -> torch.utils.data.DataLoader:
+                    device: torch.device) -> torch.utils.data.DataLoader | DeviceBatches:
     """Shuffled batches of `train.batch_size` (`generator` orders them; of similar lengths with
-    `train.bucket_by_length`), in pinned memory when training on CUDA."""
-    return batch_loader(train_set, params.train.batch_size, shuffle=True, generator=generator,
-                        num_workers=params.train.num_workers, pin_memory=device.type == "cuda",
-                        bucket_by_length=params.train.bucket_by_length)
+    `train.bucket_by_length`), in pinned memory when training on CUDA; with `train.store_on_device`, the same
+    batches gathered on the device."""
+    train = params.train
+    if train.store_on_device:
+        return device_batches(train_set, train.batch_size, device, shuffle=True, generator=generator,
+                              num_workers=train.num_workers, bucket_by_length=train.bucket_by_length)
+    return batch_loader(train_set, train.batch_size, shuffle=True, generator=generator,
+                        num_workers=train.num_workers, pin_memory=device.type == "cuda",
+                        bucket_by_length=train.bucket_by_length)
 
 
 def train_epoch(model: BaseModel, loader: torch.utils.data.DataLoader, optimizer: torch.optim.Optimizer,
