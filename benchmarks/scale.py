@@ -17,9 +17,11 @@ batches of an epoch, two of validation) on the whole store, as
 `dvc exp run -S train.fast_dev_run=true train` would. Then, per device, the default model (params.yaml
 `model`, train.* settings) trains one epoch through the trainer's own `train_epoch` (loader, augmentation, device
 copies, metrics) and the same steps on resident batches (the ceiling: the very batches of that epoch, in its order
-and padding, put on the device beforehand by the loader alone, whose time is the loader figure; no augmentation); both
-after one warm-up step. `--max-train-sequences` caps the epoch (on a slow CPU, and to keep an epoch's batches in
-device memory); `--repeats` epochs are timed, each with its loader pass and resident steps, and the medians printed.
+and padding, put on the device beforehand by the loader alone, whose time is the loader figure; no augmentation), and
+the augmentation alone on those batches; all after one warm-up epoch, which on CUDA also counts the calls where the
+host waits for the device (`host_waits_per_step`, and the five places with most). `--max-train-sequences` caps the
+epoch (on a slow CPU, and to keep an epoch's batches in device memory); `--repeats` epochs are timed, each with its
+loader pass, resident steps and augmentation, and the medians printed.
 Each `--variant` trains the same way again with its params overrides (e.g. `bf16:train.precision=bf16,
 train.batch_size=256`), its figures named `train_<device>_<NAME>_...` (`--no-train-params`: the variants alone).
 Prints one figure per line, ratios last in each group.
@@ -27,6 +29,8 @@ Prints one figure per line, ratios last in each group.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import math
 import os
 import shutil
@@ -36,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +145,25 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+@contextlib.contextmanager
+def synchronizing_calls(device: torch.device):
+    """Count the calls that make the host wait for the CUDA device, by place (torch's sync debug mode warns at each
+    one): a training loop that keeps a GPU busy makes none per step."""
+    calls: collections.Counter = collections.Counter()
+    if device.type != "cuda":
+        yield calls
+        return
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield calls
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    calls.update(f"{Path(warning.filename).name}:{warning.lineno}" for warning in caught
+                 if "synchroniz" in str(warning.message))
+
+
 def parse_variant(text: str) -> tuple[str, dict]:
     """`NAME:key=value,key=value` (dotted params keys, YAML values) → (NAME, overrides)."""
     name, _, settings = text.partition(":")
@@ -170,16 +194,18 @@ def training_figures(config, data, inputs: StoreInputs, device: torch.device, ma
     loader = torch_trainer.training_loader(train_set, config, generator, device)
     batches = min(len(loader), math.ceil(max_sequences / batch_size) if max_sequences else len(loader))
     sequences = min(len(rows), batches * batch_size)
-    epochs, ceilings, loading = [], [], []
-    for repeat in range(repeats):  # in turns, so a change of load on a shared machine hits all three
+    epochs, ceilings, loading, augmenting = [], [], [], []
+    for repeat in range(repeats):  # in turns, so a change of load on a shared machine hits all four
         order = generator.get_state()
         start = time.perf_counter()
         resident = [tuple(part.to(device, non_blocking=True) for part in batch)
                     for _, batch in zip(range(batches), loader)]
         synchronize(device)
         loading.append(time.perf_counter() - start)
-        if repeat == 0:
-            model.training_step(*resident[0], optimizer, precision)  # warm-up: allocations, kernels
+        if repeat == 0:  # warm-up: allocations, kernels, compiled shapes; the host's waits for the device counted
+            generator.set_state(order)
+            with synchronizing_calls(device) as calls:
+                torch_trainer.train_epoch(model, loader, optimizer, device, batches, repeat, precision, augmenter)
             synchronize(device)
         generator.set_state(order)  # the epoch draws the same order: the very batches now resident
         start = time.perf_counter()
@@ -190,13 +216,24 @@ def training_figures(config, data, inputs: StoreInputs, device: torch.device, ma
             model.training_step(x, mask, labels, optimizer, precision)
         synchronize(device)
         ceilings.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for step, (x, mask, _) in enumerate(resident):
+            augmenter(x, mask, repeat, step)
+        synchronize(device)
+        augmenting.append(time.perf_counter() - start)
     epoch, ceiling, load = statistics.median(epochs), statistics.median(ceilings), statistics.median(loading)
     print(f"train_{label}_sequences: {sequences} of {len(rows)} training rows (batch {batch_size}, precision "
           f"{config.train.precision}, compile {str(config.train.compile).lower()}, "
-          f"num_workers {config.train.num_workers}, median of {repeats})")
+          f"num_workers {config.train.num_workers}, store_on_device {str(config.train.store_on_device).lower()}, "
+          f"median of {repeats})")
     print(f"train_{label}_epoch_sequences_per_s: {sequences / epoch:.0f}")
     print(f"train_{label}_resident_step_sequences_per_s: {sequences / ceiling:.0f}")
     print(f"train_{label}_loader_alone_sequences_per_s: {sequences / load:.0f}")
+    print(f"train_{label}_augment_alone_sequences_per_s: {sequences / statistics.median(augmenting):.0f}")
+    if device.type == "cuda":
+        print(f"train_{label}_host_waits_per_step: {sum(calls.values()) / batches:.1f}")
+        for place, count in calls.most_common(5):
+            print(f"train_{label}_host_waits_at: {place} ({count})")
     print(f"train_{label}_epoch_over_resident_step: {epoch / ceiling:.2f}")
 
 
