@@ -102,7 +102,7 @@ class DeviceStore:
         values = torch.zeros((rows * longest, *frames.shape[1:]), device=self.device)
         mask = torch.zeros(rows * longest, dtype=torch.bool, device=self.device)
         values[flat] = frames
-        mask[flat] = True
+        mask.index_fill_(0, flat, True)  # (`mask[flat] = True` would copy True from the host and wait for it)
         return values.view(rows, longest, *frames.shape[1:]), mask.view(rows, longest)
 
 
