@@ -21,7 +21,7 @@ if [[ $what == all || $what == tests ]]; then
 fi
 if [[ $what == all || $what == scale ]]; then
     fast="train.deterministic=false,train.bucket_by_length=true"
-    timeout 330 "$python" benchmarks/scale.py --sequences-per-sign "${2:-76}" --workers "$(nproc)" --device cuda \
+    timeout 270 "$python" benchmarks/scale.py --sequences-per-sign "${2:-76}" --workers "$(nproc)" --device cuda \
         --no-fast-dev-run --repeats 3 --no-train-params \
         --variant "b1024_bf16_compile_on_device:$fast,train.batch_size=1024,train.precision=bf16,train.compile=true,train.store_on_device=true" \
         --variant "b1024_bf16_on_device:$fast,train.batch_size=1024,train.precision=bf16,train.store_on_device=true" \
