@@ -44,14 +44,12 @@ def git(*args: str) -> str:
 
 
 def commit() -> str:
-    """HEAD's short hash, with `+changes` when tracked files differ from it; outside a git checkout (a copy of the
-    tree sent to a GPU machine), the commit named by the environment variable ASL_COMMIT."""
-    try:
-        return git("rev-parse", "--short", "HEAD") + ("+changes" if git("status", "--porcelain", "-uno") else "")
-    except (OSError, subprocess.CalledProcessError):
-        if "ASL_COMMIT" in os.environ:
-            return os.environ["ASL_COMMIT"]
-        raise
+    """The commit named by the environment variable ASL_COMMIT (a copy of the tree sent to a GPU machine, whose git
+    state, if any, is not that of the code it runs), else HEAD's short hash, with `+changes` when tracked files
+    differ from it."""
+    if "ASL_COMMIT" in os.environ:
+        return os.environ["ASL_COMMIT"]
+    return git("rev-parse", "--short", "HEAD") + ("+changes" if git("status", "--porcelain", "-uno") else "")
 
 
 def gpu_name() -> str:
