@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from asl.data.augment import BatchAugmenter
 from asl.data.buckets import bucketed_order, input_lengths
-from asl.data.preprocess import to_model_input
+from asl.data.inputs import model_batch
 
 
 class LandmarkBatches:
@@ -45,21 +45,23 @@ class LandmarkBatches:
         return rng.permutation(self.rows)
 
     def epoch(self, epoch: int, augmenter: BatchAugmenter | None = None) -> tf.data.Dataset:
-        """This epoch's pipeline: rows → items (parallel, in order) → padded batches → augmented batches (with an
-        `augmenter`) → prefetch."""
+        """This epoch's pipeline: batches of rows → whole batches read at once (`model_batch`, as the PyTorch loader
+        reads them; parallel, in order) → augmented batches (with an `augmenter`) → prefetch."""
         frames, landmarks, coordinates = self.values.shape[1:]
         frames = None if getattr(self.values, "variable_length", False) else frames
+        order = self.epoch_order(epoch)
 
-        def item(row: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            values, mask = to_model_input(np.asarray(self.values[int(row)], dtype=np.float32))
-            return values, mask, self.labels[int(row)].astype(np.int64)
+        def batch(start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            rows = order[int(start):int(start) + self.batch_size]
+            values, mask = model_batch(self.values, rows)
+            return values.astype(np.float32, copy=False), mask, self.labels[rows].astype(np.int64)
 
-        def load(row: tf.Tensor):
-            values, mask, label = tf.numpy_function(item, [row], (tf.float32, tf.bool, tf.int64), stateful=False)
-            values.set_shape((frames, landmarks, coordinates))
-            mask.set_shape((frames,))
-            label.set_shape(())
-            return (values, mask), label
+        def load(start: tf.Tensor):
+            values, mask, labels = tf.numpy_function(batch, [start], (tf.float32, tf.bool, tf.int64), stateful=False)
+            values.set_shape((None, frames, landmarks, coordinates))
+            mask.set_shape((None, frames))
+            labels.set_shape((None,))
+            return (values, mask), labels
 
         def augment(index: tf.Tensor, batch):
             (values, mask), labels = batch
@@ -69,9 +71,8 @@ class LandmarkBatches:
             mask.set_shape((None, None))
             return (values, mask), labels
 
-        rows = tf.data.Dataset.from_tensor_slices(self.epoch_order(epoch).astype(np.int64))
-        batches = (rows.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                   .padded_batch(self.batch_size, padding_values=((0.0, False), np.int64(0))))
+        starts = tf.data.Dataset.range(0, len(order), self.batch_size)
+        batches = starts.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         if augmenter is not None:
             batches = batches.enumerate().map(augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return batches.prefetch(tf.data.AUTOTUNE)
