@@ -131,7 +131,7 @@ class BatchPlan:
     def model_input(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`to_model_input` of the unnormalised `padded` batch, built without it and in `frames`' dtype (half the
         bytes to move for a float16 store): zeros for missing values, and the frame mask, True exactly at the kept
-        frames (each observes something). (asl.data.device_store does the same on a torch device.)"""
+        frames (each observes something). (`asl.data.torch_dataset.DeviceStore` does the same on a torch device.)"""
         values = np.zeros((self.rows, self.longest, *frames.shape[1:]), frames.dtype)
         mask = np.zeros((self.rows, self.longest), bool)
         values.reshape(-1, *frames.shape[1:])[self.flat] = np.where(missing(frames), 0, frames)
@@ -291,7 +291,8 @@ class StoreInputs:
         return np.take(self.store.values[self.kept.index[entries]], self.positions, axis=1)
 
     def lengths(self, rows) -> np.ndarray:
-        """Frames of each input `self[row]` before padding (0 for a recording without kept frames)."""
+        """Kept frames of each input `self[row]` (0 for a recording without any: its input is one all-missing
+        frame)."""
         rows = np.asarray(rows, dtype=np.int64)
         if self.variable_length:
             return self.kept.lengths[rows]

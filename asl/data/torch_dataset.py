@@ -85,7 +85,8 @@ class PlannedBatches(LandmarkDataset):
 
 
 class DeviceStore:
-    """The kept frames of a variable-length model's inputs (its landmarks only), copied to `device` once."""
+    """The kept frames of every recording's input of a variable-length model (its landmarks only), copied to
+    `device` once."""
 
     def __init__(self, inputs: StoreInputs, device: torch.device) -> None:
         kept = len(inputs.kept.index)
