@@ -3,7 +3,7 @@ carries little padding (GISLR's recordings run from 1 to hundreds of frames, mos
 
 The order is one definition for both frameworks: the rows shuffled, cut into pools of `POOL_BATCHES` batches, each
 pool sorted by length and cut into batches, the full batches shuffled and the one short batch (if any) last; so
-consecutive `batch_size` rows of the order are the batches, as `padded_batch` reads them.
+consecutive `batch_size` rows of the order are the batches, as both frameworks' loaders read them.
 """
 
 from __future__ import annotations
