@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ PARQUET_SCHEMA = pa.schema([
     ("z", pa.float64()),
 ])
 COORDINATES = ("x", "y", "z")
+PARQUET_MAGIC = b"PAR1"  # a parquet file's first and last four bytes
 
 
 #: Largest |coordinate| a landmark file may hold. MediaPipe normalises x and y to the image (0..1) and z to its
@@ -224,13 +226,35 @@ def _read_table(path: Path, columns: list[str]) -> pa.Table:
         raise LandmarkFileError(f"{path}: file not found", "missing_file")
     try:
         try:
-            parquet = pq.ParquetFile(path, read_dictionary=["type"])
+            parquet = pq.ParquetFile(path, metadata=_footer(path), read_dictionary=["type"])
         except KeyError:  # pyarrow's answer when the column to read dictionary-encoded is absent
             raise LandmarkFileError(f"{path}: missing column(s) type", "bad_schema") from None
         _check_schema(parquet.schema_arrow, columns, path)
         return parquet.read(columns=columns)
     except (pa.ArrowException, OSError) as error:
         raise LandmarkFileError(f"{path}: not a readable parquet file ({error})") from None
+
+
+def _footer(path: Path) -> pq.FileMetaData | None:
+    """A parquet file's metadata, read alone from its end; None where that end is not a footer (or cannot be read),
+    leaving pyarrow to read it and name the problem itself.
+
+    pyarrow reads a footer with up to 64 KB before it (PARQUET-978; not settable from Python): in a landmark file
+    of ~300 KB, most of the last column chunk, `z`, which is read for nothing unless `z` is asked for.
+    """
+    try:
+        with open(path, "rb", buffering=0) as file:
+            size = file.seek(0, os.SEEK_END)
+            file.seek(max(size - 8, 0))
+            tail = file.read(8)  # the metadata's length (int32, little-endian) and the magic bytes
+            length = int.from_bytes(tail[:4], "little", signed=True)
+            if size < 12 or tail[4:] != PARQUET_MAGIC or not 0 < length <= size - 12:
+                return None
+            file.seek(size - 8 - length)
+            footer = file.read(length + 8)
+        return pq.read_metadata(pa.BufferReader(PARQUET_MAGIC + footer))
+    except (pa.ArrowException, OSError):
+        return None
 
 
 def _check_schema(schema: pa.Schema, columns: list[str], path: Path) -> None:

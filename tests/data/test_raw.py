@@ -2,6 +2,7 @@
 
 import functools
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -9,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from asl.data import raw
 from asl.data.parallel import map_files_in_order, read_files_ahead
 from asl.data.raw import (LandmarkFileError, check_signs_in_map, read_index, read_landmark_table, read_landmarks,
                           read_sign_map, validate_landmark_file)
@@ -50,6 +52,19 @@ def test_empty_and_corrupt_files(tmp_path):
         read_landmarks(corrupt)
     with pytest.raises(LandmarkFileError, match="file not found"):
         read_landmarks(tmp_path / "absent.parquet")
+
+
+def test_footer_read_alone_and_pyarrows_word_on_a_bad_one(tmp_path, write_landmarks, random_landmarks):
+    path = write_landmarks(tmp_path / "a.parquet", random_landmarks(2))
+    assert raw._footer(path).equals(pq.read_metadata(path))
+    data = path.read_bytes()
+    length = int.from_bytes(data[-8:-4], "little")
+    path.write_bytes(data[:-8 - length] + b"\xff" * length + data[-8:])  # a footer of the right size, garbled
+    assert raw._footer(path) is None
+    with pytest.raises(OSError) as pyarrow_error:
+        pq.ParquetFile(path)
+    with pytest.raises(LandmarkFileError, match=re.escape(f"not a readable parquet file ({pyarrow_error.value})")):
+        read_landmarks(path)
 
 
 def test_validation_catches_rows_out_of_layout(tmp_path, write_landmarks, random_landmarks):
