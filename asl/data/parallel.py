@@ -65,7 +65,8 @@ def _map_chunk(function: Callable[..., R], read: Callable[[Path], object], read_
     return [function(path, ahead=ahead) for path, ahead in read_files_ahead(paths, read, read_ahead)]
 
 
-def read_files_ahead(paths: Iterable[Path], read: Callable[[Path], object], window: int) -> Iterator[tuple[Path, Future]]:
+def read_files_ahead(paths: Iterable[Path], read: Callable[[Path], object],
+                     window: int) -> Iterator[tuple[Path, Future]]:
     """Each path with the future of `read(path)`, in order, read by `window` threads: at most `window` files read or
     being read ahead of the caller."""
     with ThreadPoolExecutor(window) as pool:
