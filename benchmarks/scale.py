@@ -33,6 +33,7 @@ import collections
 import contextlib
 import math
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -116,6 +117,12 @@ def run_stage(name: str, raw_dir: Path, work: Path) -> tuple[float, int]:
     if process.returncode != 0:
         raise SystemExit(f"error: stage {name} failed:\n{errors}")
     return seconds, peak
+
+
+def children_bytes_read() -> int:
+    """Bytes read from block devices by this process's reaped children (and theirs): a stage's is the change
+    across its `run_stage`, its pool workers included (the stage reaps them)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_inblock * 512
 
 
 def evict_from_page_cache(folder: Path) -> int:
@@ -278,14 +285,20 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
         for name in STAGES:
             if cold and name != "split":
                 evict_from_page_cache(raw_dir)
+                read = children_bytes_read()
                 seconds, peak = run_stage(name, raw_dir, work)
+                read = children_bytes_read() - read
                 cold_total += seconds
                 print(f"{name}_cold_s: {seconds:.1f}")
                 print(f"{name}_cold_peak_rss_mb: {peak / 2**20:.0f}")
+                print(f"{name}_cold_read_gb: {read / 1e9:.2f}")
+            read = children_bytes_read()
             seconds, peak = run_stage(name, raw_dir, work)
+            read = children_bytes_read() - read
             total += seconds if name != "split" else 0.0
             print(f"{name}_s: {seconds:.1f}")
             print(f"{name}_peak_rss_mb: {peak / 2**20:.0f}")
+            print(f"{name}_read_gb: {read / 1e9:.2f}")
         print(f"clean_plus_preprocess_s: {total:.1f}")
         if cold:
             print(f"clean_plus_preprocess_cold_s: {cold_total:.1f}")

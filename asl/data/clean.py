@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from asl.data.parallel import map_files_in_order
-from asl.data.raw import LandmarkFileError, read_landmarks
+from asl.data.raw import LandmarkFileError, read_landmark_table, read_landmarks
 from asl.errors import AslError
 from asl.landmarks import ROWS_PER_FRAME, part_rows
 
@@ -46,10 +47,10 @@ class ScanResult:
     sign_landmark_means: pd.DataFrame  # per sign and landmark: mean of each coordinate
 
 
-def summarise_file(path: Path, coordinates: tuple[str, ...], data: bytes | None = None) -> FileSummary:
-    """What cleaning records of one file; `data`: its bytes, when already read."""
+def summarise_file(path: Path, coordinates: tuple[str, ...], ahead: Future) -> FileSummary:
+    """What cleaning records of one file; `ahead`: the future of its `read_landmark_table`."""
     try:
-        values = read_landmarks(path, coordinates, data).values  # (T, 543, C)
+        values = read_landmarks(path, coordinates, ahead.result()).values  # (T, 543, C)
     except LandmarkFileError as error:
         return FileSummary(problem=error.reason, detail=str(error))
     hand_rows = np.concatenate([part_rows("left_hand"), part_rows("right_hand")])
@@ -77,9 +78,11 @@ def scan_recordings(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, int]
     paths = [Path(raw_dir) / relative for relative in index["path"]]
     present = np.flatnonzero([path.is_file() for path in paths])
     summaries = [FileSummary(problem=MISSING_FILE, detail="file not found")] * len(paths)
-    read = functools.partial(summarise_file, coordinates=coordinates)
+    summarise = functools.partial(summarise_file, coordinates=coordinates)
+    read = functools.partial(read_landmark_table, coordinates=coordinates)
     landmark_totals = LandmarkTotals()
-    for row, summary in zip(present, map_files_in_order(read, [paths[i] for i in present], workers, "clean")):
+    for row, summary in zip(present, map_files_in_order(summarise, [paths[i] for i in present], read, workers,
+                                                        "clean")):
         known = index["sign"].iat[row] in sign_map
         if known:
             landmark_totals.add(index["sign"].iat[row], summary)

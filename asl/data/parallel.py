@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TypeVar
@@ -23,7 +23,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal a process gets when its parent dies
 #: Files a worker has read, or is reading, ahead of the one it parses: that many reads in flight per worker (threads;
-#: the GIL is released while they wait), and at most that many files' bytes held per worker.
+#: the GIL is released while they wait), and at most that many files' read results held per worker.
 READ_AHEAD = 16
 #: Files a worker takes at once: its read-ahead starts anew with each chunk, so a chunk waits for one file's read.
 FILE_CHUNK = 64
@@ -44,45 +44,38 @@ def map_in_order(function: Callable[[T], R], items: Iterable[T], total: int, wor
         progress.close()
 
 
-def map_files_in_order(function: Callable[..., R], paths: list[Path], workers: int, description: str,
-                       chunk_size: int = FILE_CHUNK, read_ahead: int = READ_AHEAD) -> Iterator[R]:
-    """Yield `function(path, data=...)` for each file, in order, `data` being its bytes (None when they cannot be
-    read: `function` meets the problem itself through `path`); as `map_in_order`, but each worker reads `read_ahead`
-    files ahead of the one it parses, so many reads are in flight whatever the number of workers."""
+def map_files_in_order(function: Callable[..., R], paths: list[Path], read: Callable[[Path], object],
+                       workers: int, description: str, chunk_size: int = FILE_CHUNK,
+                       read_ahead: int = READ_AHEAD) -> Iterator[R]:
+    """Yield `function(path, ahead=...)` for each file, in order, `ahead` being the future of `read(path)` (its
+    `result()` raises what `read` raised); as `map_in_order`, but each worker reads `read_ahead` files ahead of the one
+    it parses, in threads, so many reads are in flight whatever the number of workers."""
     chunks = [paths[start:start + chunk_size] for start in range(0, len(paths), chunk_size)]
     progress = Progress(len(paths), description, "files")
     try:
-        for results in _imap(functools.partial(_map_chunk, function, read_ahead), chunks, workers, 1):
+        for results in _imap(functools.partial(_map_chunk, function, read, read_ahead), chunks, workers, 1):
             yield from results
             progress.update(len(results))
     finally:
         progress.close()
 
 
-def _map_chunk(function: Callable[..., R], read_ahead: int, paths: list[Path]) -> list[R]:
-    return [function(path, data=data) for path, data in read_files_ahead(paths, read_ahead)]
+def _map_chunk(function: Callable[..., R], read: Callable[[Path], object], read_ahead: int,
+               paths: list[Path]) -> list[R]:
+    return [function(path, ahead=ahead) for path, ahead in read_files_ahead(paths, read, read_ahead)]
 
 
-def read_files_ahead(paths: Iterable[Path], window: int) -> Iterator[tuple[Path, bytes | None]]:
-    """Each path with its file's bytes (None when it cannot be read), in order, read by `window` threads: at most
-    `window` files read or being read ahead of the caller."""
+def read_files_ahead(paths: Iterable[Path], read: Callable[[Path], object],
+                     window: int) -> Iterator[tuple[Path, Future]]:
+    """Each path with the future of `read(path)`, in order, read by `window` threads: at most `window` files read or
+    being read ahead of the caller."""
     with ThreadPoolExecutor(window) as pool:
         pending: collections.deque = collections.deque()
         for path in paths:
-            pending.append((path, pool.submit(_read_bytes, path)))
+            pending.append((path, pool.submit(read, path)))
             if len(pending) == window:
-                path, read = pending.popleft()
-                yield path, read.result()
-        for path, read in pending:
-            yield path, read.result()
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        with open(path, "rb") as file:
-            return file.read()
-    except OSError:
-        return None
+                yield pending.popleft()
+        yield from pending
 
 
 def _imap(function: Callable[[T], R], items: Iterable[T], workers: int, chunk_size: int) -> Iterator[R]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import shutil
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from asl.data.parallel import map_files_in_order
-from asl.data.raw import read_landmarks
+from asl.data.raw import read_landmark_table, read_landmarks
 from asl.errors import AslError
 from asl.io import atomic_path
 from asl.landmarks import HAND_GROUPS, group_positions, group_rows
@@ -189,9 +190,11 @@ def to_model_input(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(absent, 0, values).astype(values.dtype, copy=False), mask
 
 
-def store_file(path: Path, layout: StoreLayout, data: bytes | None = None) -> StoredSequence:
-    """Read one landmark file (from `data`, its bytes, when already read) and keep its stored frames."""
-    return store_sequence(read_landmarks(path, layout.coordinates, data).values, layout)
+def store_file(path: Path, layout: StoreLayout, ahead: Future | None = None) -> StoredSequence:
+    """Read one landmark file and keep its stored frames; `ahead`: the future of its `read_landmark_table`, when
+    read ahead."""
+    table = ahead.result() if ahead is not None else None
+    return store_sequence(read_landmarks(path, layout.coordinates, table).values, layout)
 
 
 def preprocess_dataset(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, int], config: PreprocessConfig,
@@ -205,13 +208,14 @@ def preprocess_dataset(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, i
     layout = StoreLayout.of(config, coordinates)
     dtype = np.dtype(config.dtype)
     paths = [Path(raw_dir) / relative for relative in index["path"]]
-    read = functools.partial(store_file, layout=layout)
+    store = functools.partial(store_file, layout=layout)
+    read = functools.partial(read_landmark_table, coordinates=layout.coordinates)
     lengths, dropped = np.zeros(len(index), dtype=np.int64), np.zeros(len(index), dtype=np.int64)
     with atomic_path(values_path) as temporary:
         body = temporary.with_name(temporary.name + ".body")
         try:
             with open(body, "wb") as stream:  # frames appended as they come; the .npy header needs the total
-                results = map_files_in_order(read, paths, workers, "preprocess", config.chunk_size)
+                results = map_files_in_order(store, paths, read, workers, "preprocess", config.chunk_size)
                 for row, sequence in enumerate(results):
                     stream.write(np.ascontiguousarray(sequence.values, dtype=dtype).tobytes())
                     lengths[row], dropped[row] = len(sequence.values), sequence.dropped_frames

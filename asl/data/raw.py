@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ PARQUET_SCHEMA = pa.schema([
     ("z", pa.float64()),
 ])
 COORDINATES = ("x", "y", "z")
+PARQUET_MAGIC = b"PAR1"  # a parquet file's first and last four bytes
 
 
 #: Largest |coordinate| a landmark file may hold. MediaPipe normalises x and y to the image (0..1) and z to its
@@ -99,24 +101,31 @@ def check_signs_in_map(index: pd.DataFrame, sign_map: dict[str, int], index_path
 
 
 def read_landmarks(path: str | Path, coordinates: tuple[str, ...] | list[str] = ("x", "y"),
-                   data: bytes | None = None) -> LandmarkSequence:
+                   table: pa.Table | None = None) -> LandmarkSequence:
     """Read and validate one landmark file in one pass: the Kaggle column types, 543 rows per frame in layout order,
     one increasing number per frame, and finite coordinates within MAX_ABS_COORDINATE (NaN = not found).
 
     Only `frame`, `type` (dictionary-encoded), `landmark_index` and the coordinates are read; the rows are already in
     layout order, so they reshape per frame without pivoting. Any problem raises `LandmarkFileError` with its reason.
-    `data`: the file's bytes, already read (`asl.data.parallel.map_files_in_order`); `path` then only names it.
+    `table`: the file's `read_landmark_table(path, coordinates)`, already read (`asl.data.parallel.map_files_in_order`
+    reads ahead); `path` then only names it.
     """
     path = Path(path)
-    unknown = [c for c in coordinates if c not in COORDINATES]
-    if unknown:
-        raise AslError(f"unknown coordinate(s) {', '.join(unknown)}; choose from {', '.join(COORDINATES)}")
-    table = _read_table(path, ["frame", "type", "landmark_index", *coordinates], data)
+    table = read_landmark_table(path, coordinates) if table is None else table
     frame_numbers = _check_layout(table, path)
     values = np.stack([table.column(c).to_numpy() for c in coordinates], axis=-1)  # (T * 543, C) float64
     _check_values(values, coordinates, path)
     shape = (len(frame_numbers), ROWS_PER_FRAME, len(coordinates))
     return LandmarkSequence(frame_numbers, values.astype(np.float32).reshape(shape))
+
+
+def read_landmark_table(path: str | Path, coordinates: tuple[str, ...] | list[str] = ("x", "y")) -> pa.Table:
+    """The columns of a landmark file that `read_landmarks` parses, their types checked: only their column chunks
+    are read from disk."""
+    unknown = [c for c in coordinates if c not in COORDINATES]
+    if unknown:
+        raise AslError(f"unknown coordinate(s) {', '.join(unknown)}; choose from {', '.join(COORDINATES)}")
+    return _read_table(Path(path), ["frame", "type", "landmark_index", *coordinates])
 
 
 def validate_landmark_file(path: str | Path) -> int:
@@ -211,20 +220,41 @@ def landmark_table(frame_numbers: np.ndarray, values: np.ndarray) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=PARQUET_SCHEMA)
 
 
-def _read_table(path: Path, columns: list[str], data: bytes | None = None) -> pa.Table:
-    """Read only `columns` (`type` dictionary-encoded) after checking their types in the file's schema; from `data`,
-    the file's bytes, when given."""
-    if data is None and not path.is_file():
+def _read_table(path: Path, columns: list[str]) -> pa.Table:
+    """Read only `columns` (`type` dictionary-encoded) after checking their types in the file's schema."""
+    if not path.is_file():
         raise LandmarkFileError(f"{path}: file not found", "missing_file")
     try:
         try:
-            parquet = pq.ParquetFile(path if data is None else pa.BufferReader(data), read_dictionary=["type"])
+            parquet = pq.ParquetFile(path, metadata=_footer(path), read_dictionary=["type"])
         except KeyError:  # pyarrow's answer when the column to read dictionary-encoded is absent
             raise LandmarkFileError(f"{path}: missing column(s) type", "bad_schema") from None
         _check_schema(parquet.schema_arrow, columns, path)
         return parquet.read(columns=columns)
     except (pa.ArrowException, OSError) as error:
         raise LandmarkFileError(f"{path}: not a readable parquet file ({error})") from None
+
+
+def _footer(path: Path) -> pq.FileMetaData | None:
+    """A parquet file's metadata, read alone from its end; None where that end is not a footer (or cannot be read),
+    leaving pyarrow to read it and name the problem itself.
+
+    pyarrow reads a footer with up to 64 KB before it (PARQUET-978; not settable from Python): in a landmark file
+    of ~300 KB, most of the last column chunk, `z`, which is read for nothing unless `z` is asked for.
+    """
+    try:
+        with open(path, "rb", buffering=0) as file:
+            size = file.seek(0, os.SEEK_END)
+            file.seek(max(size - 8, 0))
+            tail = file.read(8)  # the metadata's length (int32, little-endian) and the magic bytes
+            length = int.from_bytes(tail[:4], "little", signed=True)
+            if size < 12 or tail[4:] != PARQUET_MAGIC or not 0 < length <= size - 12:
+                return None
+            file.seek(size - 8 - length)
+            footer = file.read(length + 8)
+        return pq.read_metadata(pa.BufferReader(PARQUET_MAGIC + footer))
+    except (pa.ArrowException, OSError):
+        return None
 
 
 def _check_schema(schema: pa.Schema, columns: list[str], path: Path) -> None:

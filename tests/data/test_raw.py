@@ -1,6 +1,8 @@
 """Reading the Kaggle layout, and the bad-input messages."""
 
+import functools
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -8,10 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from asl.data import parallel
+from asl.data import raw
 from asl.data.parallel import map_files_in_order, read_files_ahead
-from asl.data.raw import (LandmarkFileError, check_signs_in_map, read_index, read_landmarks, read_sign_map,
-                          validate_landmark_file)
+from asl.data.raw import (LandmarkFileError, check_signs_in_map, read_index, read_landmark_table, read_landmarks,
+                          read_sign_map, validate_landmark_file)
 from asl.errors import AslError
 
 
@@ -52,6 +54,19 @@ def test_empty_and_corrupt_files(tmp_path):
         read_landmarks(tmp_path / "absent.parquet")
 
 
+def test_footer_read_alone_and_pyarrows_word_on_a_bad_one(tmp_path, write_landmarks, random_landmarks):
+    path = write_landmarks(tmp_path / "a.parquet", random_landmarks(2))
+    assert raw._footer(path).equals(pq.read_metadata(path))
+    data = path.read_bytes()
+    length = int.from_bytes(data[-8:-4], "little")
+    path.write_bytes(data[:-8 - length] + b"\xff" * length + data[-8:])  # a footer of the right size, garbled
+    assert raw._footer(path) is None
+    with pytest.raises(OSError) as pyarrow_error:
+        pq.ParquetFile(path)
+    with pytest.raises(LandmarkFileError, match=re.escape(f"not a readable parquet file ({pyarrow_error.value})")):
+        read_landmarks(path)
+
+
 def test_validation_catches_rows_out_of_layout(tmp_path, write_landmarks, random_landmarks):
     path = write_landmarks(tmp_path / "a.parquet", random_landmarks(2))
     table = pq.read_table(path)
@@ -90,10 +105,11 @@ def test_real_competition_files(gislr_sample):
         assert sequence.frame_numbers[0] != 0 or frames == 1
 
 
-def read_outcome(path, data=None):
-    """What `read_landmarks` gives for a file: its frame numbers and values, or its error's reason and message."""
+def read_outcome(path, ahead=None):
+    """What `read_landmarks` gives for a file (read ahead: from the future of its `read_landmark_table`): its frame
+    numbers and values, or its error's reason and message."""
     try:
-        sequence = read_landmarks(path, ("x", "y", "z"), data)
+        sequence = read_landmarks(path, ("x", "y", "z"), None if ahead is None else ahead.result())
     except LandmarkFileError as error:
         return error.reason, str(error)
     return sequence.frame_numbers.tolist(), sequence.values
@@ -109,21 +125,36 @@ def test_files_read_ahead_parse_as_files_read_by_path(tmp_path, write_landmarks,
              tmp_path / "empty.parquet", tmp_path / "folder.parquet", *good[3:]]
     expected = [read_outcome(path) for path in paths]
     assert [outcome[0] for outcome in expected[1:7:2]] == ["missing_file", "unreadable_file", "unreadable_file"]
-    read = map_files_in_order(read_outcome, paths, workers, "test", chunk_size=3, read_ahead=2)
+    read_table = functools.partial(read_landmark_table, coordinates=("x", "y", "z"))
+    read = map_files_in_order(read_outcome, paths, read_table, workers, "test", chunk_size=3, read_ahead=2)
     for (first, second), (expected_first, expected_second) in zip(read, expected, strict=True):
         assert first == expected_first
         np.testing.assert_array_equal(second, expected_second)
 
 
-def test_read_ahead_keeps_order_and_bounds_files_in_flight(tmp_path, monkeypatch):
+def test_read_ahead_keeps_order_and_bounds_files_in_flight(tmp_path):
     paths = [tmp_path / f"{i}.bin" for i in range(7)]
     for i, path in enumerate(paths):
         path.write_bytes(bytes([i]) * (i + 1))
     started = []
-    read = parallel._read_bytes
-    monkeypatch.setattr(parallel, "_read_bytes", lambda path: started.append(path) or read(path))
-    reader = read_files_ahead([*paths, tmp_path / "absent.bin"], window=3)
-    assert next(reader) == (paths[0], b"\x00")
+    reader = read_files_ahead([*paths, tmp_path / "absent.bin"], lambda path: started.append(path) or
+                              path.read_bytes(), window=3)
+    path, ahead = next(reader)
+    assert (path, ahead.result()) == (paths[0], b"\x00")
     assert len(started) <= 3  # the first file, and at most two more read ahead
-    assert [data for _, data in reader] == [bytes([i]) * (i + 1) for i in range(1, 7)] + [None]
+    rest = list(reader)
+    assert [path for path, _ in rest] == [*paths[1:], tmp_path / "absent.bin"]
+    assert [ahead.result() for _, ahead in rest[:-1]] == [bytes([i]) * (i + 1) for i in range(1, 7)]
+    with pytest.raises(FileNotFoundError):  # the read's error, raised where its result is taken
+        rest[-1][1].result()
     assert sorted(started) == sorted([*paths, tmp_path / "absent.bin"])  # each read once
+
+
+def test_landmark_table_holds_only_the_columns_read(tmp_path, write_landmarks, random_landmarks):
+    path = write_landmarks(tmp_path / "a.parquet", random_landmarks(3))
+    table = read_landmark_table(path, ("x", "y"))
+    assert table.column_names == ["frame", "type", "landmark_index", "x", "y"]
+    assert pa.types.is_dictionary(table.schema.field("type").type)
+    by_path, from_table = read_landmarks(path, ("x", "y")), read_landmarks(path, ("x", "y"), table)
+    np.testing.assert_array_equal(by_path.values, from_table.values)
+    np.testing.assert_array_equal(by_path.frame_numbers, from_table.frame_numbers)
