@@ -9,7 +9,8 @@ of each (378: 94,500, the competition's 94,477) of 1 to 500 frames, written into
 at the end (`--raw-dir` reuses a dataset in the raw layout instead, and keeps it). `clean`, `preprocess` and `split`
 run as `dvc repro` runs them: their dvc.yaml commands, as subprocesses, with params.yaml's values (data.raw_dir
 pointing at the dataset, data.workers from `--workers`); each stage's peak resident memory is the largest sum of
-the RSS of its process and all its children, sampled every 0.1 s. `--cold` first runs clean and preprocess each
+the RSS of its process and all its children, sampled every 0.1 s, and `<stage>_read_gb` what they read from the
+disk (the reaped children's `ru_inblock`). `--cold` first runs clean and preprocess each
 with the raw files evicted from the page cache (posix_fadvise DONTNEED on every file: `clean_cold_s`, as from a
 disk that holds more than memory can cache), before the usual run (`clean_s`: warm where the dataset fits the
 cache). With `--fast-dev-run` (the default) the `train` stage runs too, with `train.fast_dev_run: true` (two
