@@ -20,9 +20,9 @@ batches of an epoch, two of validation) on the whole store, as
 copies, metrics) and the same steps on resident batches (the ceiling: the very batches of that epoch, in its order
 and padding, put on the device beforehand by the loader alone, whose time is the loader figure; no augmentation), and
 the augmentation alone on those batches; all after one warm-up epoch, which on CUDA also counts the calls where the
-host waits for the device (`host_waits_per_step`, and the five places with most). `--max-train-sequences` caps the
-epoch (on a slow CPU, and to keep an epoch's batches in device memory); `--repeats` epochs are timed, each with its
-loader pass, resident steps and augmentation, and the medians printed.
+host waits for the device (`warm_up_host_waits`; `..._at`: the five places with most, compilation's included).
+`--max-train-sequences` caps the epoch (on a slow CPU, and to keep an epoch's batches in device memory); `--repeats`
+epochs are timed, each with its loader pass, resident steps and augmentation, and the medians printed.
 Each `--variant` trains the same way again with its params overrides (e.g. `bf16:train.precision=bf16,
 train.batch_size=256`), its figures named `train_<device>_<NAME>_...` (`--no-train-params`: the variants alone).
 Prints one figure per line, ratios last in each group.
@@ -239,9 +239,9 @@ def training_figures(config, data, inputs: StoreInputs, device: torch.device, ma
     print(f"train_{label}_loader_alone_sequences_per_s: {sequences / load:.0f}")
     print(f"train_{label}_augment_alone_sequences_per_s: {sequences / statistics.median(augmenting):.0f}")
     if device.type == "cuda":
-        print(f"train_{label}_host_waits_per_step: {sum(calls.values()) / batches:.1f}")
-        for place, count in calls.most_common(5):
-            print(f"train_{label}_host_waits_at: {place} ({count})")
+        print(f"train_{label}_warm_up_host_waits: {sum(calls.values())} in {batches} steps")
+        print(f"train_{label}_warm_up_host_waits_at: "
+              + (", ".join(f"{place} ({count})" for place, count in calls.most_common(5)) or "none"))
     print(f"train_{label}_epoch_over_resident_step: {epoch / ceiling:.2f}")
 
 
