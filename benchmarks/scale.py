@@ -8,9 +8,9 @@ The dataset is `asl.data.sample.generate_sample` with 21 participants, 250 signs
 of each (378: 94,500, the competition's 94,477) of 1 to 500 frames, written into a scratch folder that is removed
 at the end (`--raw-dir` reuses a dataset in the raw layout instead, and keeps it). `clean`, `preprocess` and `split`
 run as `dvc repro` runs them: their dvc.yaml commands, as subprocesses, with params.yaml's values (data.raw_dir
-pointing at the dataset, data.workers from `--workers`); each stage's peak resident memory is the largest sum of
-the RSS of its process and all its children, sampled every 0.1 s, and `<stage>_read_gb` what they read from the
-disk (the reaped children's `ru_inblock`). `--cold` first runs clean and preprocess each
+pointing at the dataset, data.workers from `--workers`); each stage's peak memory is the largest sum of the RSS,
+and of the PSS, of its process and all its children, sampled every 0.1 s (`PeakMemory`), and `<stage>_read_gb`
+what they read from the disk (the reaped children's `ru_inblock`). `--cold` first runs clean and preprocess each
 with the raw files evicted from the page cache (posix_fadvise DONTNEED on every file: `clean_cold_s`, as from a
 disk that holds more than memory can cache), before the usual run (`clean_s`: warm where the dataset fits the
 cache). With `--fast-dev-run` (the default) the `train` stage runs too, with `train.fast_dev_run: true` (two
@@ -43,6 +43,7 @@ import tempfile
 import threading
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,10 +67,12 @@ app = typer.Typer(add_completion=False)
 
 
 class PeakMemory:
-    """The largest RSS sum of a process and its children, sampled every `interval` seconds in a thread."""
+    """The largest sums of the RSS and of the PSS of a process and its children, sampled every `interval` seconds in
+    a thread. PSS shares each page among the processes that map it: forked workers' copy-on-write pages count once,
+    which the RSS sum counts in every process."""
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
-        self.process, self.interval, self.peak = psutil.Process(pid), interval, 0
+        self.process, self.interval, self.rss, self.pss = psutil.Process(pid), interval, 0, 0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -80,19 +83,34 @@ class PeakMemory:
                 tree = [self.process, *self.process.children(recursive=True)]
             except psutil.NoSuchProcess:
                 return
-            total = 0
+            rss = pss = 0
             for process in tree:
                 try:
-                    total += process.memory_info().rss
-                except psutil.NoSuchProcess:  # a worker that ended between listing and reading
-                    pass
-            self.peak = max(self.peak, total)
+                    memory = process.memory_full_info()
+                except (psutil.NoSuchProcess, psutil.AccessDenied):  # a worker that ended between listing and reading
+                    continue
+                rss, pss = rss + memory.rss, pss + getattr(memory, "pss", memory.rss)  # (PSS: Linux only)
+            self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
             self._done.wait(self.interval)
 
-    def stop(self) -> int:
+    def stop(self) -> None:
         self._done.set()
         self._thread.join()
-        return self.peak
+
+
+@dataclass(frozen=True)
+class StageRun:
+    seconds: float
+    peak_rss: int  # bytes
+    peak_pss: int
+    read: int  # bytes read from block devices by the stage and its workers
+
+    def print(self, prefix: str) -> None:
+        """The run's figures, named `<prefix>_s`, `_peak_rss_mb`, `_peak_pss_mb`, `_read_gb`."""
+        print(f"{prefix}_s: {self.seconds:.1f}")
+        print(f"{prefix}_peak_rss_mb: {self.peak_rss / 2**20:.0f}")
+        print(f"{prefix}_peak_pss_mb: {self.peak_pss / 2**20:.0f}")
+        print(f"{prefix}_read_gb: {self.read / 1e9:.2f}")
 
 
 def stage_command(name: str, raw_dir: Path) -> list[str]:
@@ -105,19 +123,21 @@ def stage_command(name: str, raw_dir: Path) -> list[str]:
     return [sys.executable, str(REPO / words[1]), *words[2:]]
 
 
-def run_stage(name: str, raw_dir: Path, work: Path) -> tuple[float, int]:
-    """Seconds and peak resident bytes of one stage, run as a subprocess in `work`."""
+def run_stage(name: str, raw_dir: Path, work: Path) -> StageRun:
+    """One stage, run as a subprocess in `work`: its seconds, peak memory and bytes read."""
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
                                                                              os.environ.get("PYTHONPATH")]))}
+    read = children_bytes_read()
     start = time.perf_counter()
     process = subprocess.Popen(stage_command(name, raw_dir), cwd=work, env=environment, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
     memory = PeakMemory(process.pid)
     _, errors = process.communicate()
-    seconds, peak = time.perf_counter() - start, memory.stop()
+    seconds = time.perf_counter() - start
+    memory.stop()
     if process.returncode != 0:
         raise SystemExit(f"error: stage {name} failed:\n{errors}")
-    return seconds, peak
+    return StageRun(seconds, memory.rss, memory.pss, children_bytes_read() - read)
 
 
 def children_bytes_read() -> int:
@@ -286,28 +306,18 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
         for name in STAGES:
             if cold and name != "split":
                 evict_from_page_cache(raw_dir)
-                read = children_bytes_read()
-                seconds, peak = run_stage(name, raw_dir, work)
-                read = children_bytes_read() - read
-                cold_total += seconds
-                print(f"{name}_cold_s: {seconds:.1f}")
-                print(f"{name}_cold_peak_rss_mb: {peak / 2**20:.0f}")
-                print(f"{name}_cold_read_gb: {read / 1e9:.2f}")
-            read = children_bytes_read()
-            seconds, peak = run_stage(name, raw_dir, work)
-            read = children_bytes_read() - read
-            total += seconds if name != "split" else 0.0
-            print(f"{name}_s: {seconds:.1f}")
-            print(f"{name}_peak_rss_mb: {peak / 2**20:.0f}")
-            print(f"{name}_read_gb: {read / 1e9:.2f}")
+                run = run_stage(name, raw_dir, work)
+                cold_total += run.seconds
+                run.print(f"{name}_cold")
+            run = run_stage(name, raw_dir, work)
+            total += run.seconds if name != "split" else 0.0
+            run.print(name)
         print(f"clean_plus_preprocess_s: {total:.1f}")
         if cold:
             print(f"clean_plus_preprocess_cold_s: {cold_total:.1f}")
         if fast_dev_run:  # the train stage itself on the whole store: its code path at full size
             write_stage_params(params, raw_dir, workers, work, fast_dev_run=True)
-            seconds, peak = run_stage("train", raw_dir, work)
-            print(f"train_fast_dev_run_s: {seconds:.1f}")
-            print(f"train_fast_dev_run_peak_rss_mb: {peak / 2**20:.0f}")
+            run_stage("train", raw_dir, work).print("train_fast_dev_run")
         processed = work / "data" / "processed"
         data = load_processed(processed / "landmarks.npy", processed / "meta.csv", processed / "sign_map.json",
                               work / "data" / "interim" / "split.csv")
