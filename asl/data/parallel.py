@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import ctypes
 import functools
+import gc
 import os
 import signal
 import sys
@@ -84,7 +85,12 @@ def _imap(function: Callable[[T], R], items: Iterable[T], workers: int, chunk_si
         yield from map(function, items)
         return
     # fork: workers start in milliseconds instead of re-importing numpy, pandas and pyarrow
-    with get_context("fork").Pool(workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
+    gc.freeze()  # the parent's objects out of the workers' collections, which would copy every page they touch
+    try:
+        pool = get_context("fork").Pool(workers, initializer=exit_with_parent, initargs=(os.getpid(),))
+    finally:
+        gc.unfreeze()  # the workers are forked: the parent collects as before
+    with pool:
         yield from pool.imap(function, items, chunksize=chunk_size)
 
 

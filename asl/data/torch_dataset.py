@@ -139,8 +139,8 @@ def device_batches(dataset: LandmarkDataset, batch_size: int, device: torch.devi
         raise AslError("train.store_on_device: true needs a model of variable-length input (input_transform "
                        "variable_frames) and preprocess.normalization: none; set train.store_on_device: false")
     planned = PlannedBatches(inputs, dataset.labels, dataset.rows)
-    loader = batch_loader(planned, batch_size, shuffle, generator, num_workers, device.type == "cuda",
-                          bucket_by_length)
+    loader = batch_loader(planned, batch_size, shuffle=shuffle, generator=generator, num_workers=num_workers,
+                          pin_memory=device.type == "cuda", bucket_by_length=bucket_by_length)
     return DeviceBatches(loader, DeviceStore(inputs, device))
 
 

@@ -1,6 +1,7 @@
 """Reading the Kaggle layout, and the bad-input messages."""
 
 import functools
+import gc
 import json
 import re
 
@@ -11,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from asl.data import raw
-from asl.data.parallel import map_files_in_order, read_files_ahead
+from asl.data.parallel import _imap, map_files_in_order, read_files_ahead
 from asl.data.raw import (LandmarkFileError, check_signs_in_map, read_index, read_landmark_table, read_landmarks,
                           read_sign_map, validate_landmark_file)
 from asl.errors import AslError
@@ -158,3 +159,14 @@ def test_landmark_table_holds_only_the_columns_read(tmp_path, write_landmarks, r
     by_path, from_table = read_landmarks(path, ("x", "y")), read_landmarks(path, ("x", "y"), table)
     np.testing.assert_array_equal(by_path.values, from_table.values)
     np.testing.assert_array_equal(by_path.frame_numbers, from_table.frame_numbers)
+
+
+def frozen_objects(_) -> int:
+    return gc.get_freeze_count()
+
+
+def test_pool_workers_leave_the_parents_objects_out_of_their_collections():
+    """Workers run with the objects they inherit frozen (their garbage collection would otherwise copy every page of
+    them); the parent's own collection is as before."""
+    assert all(count > 0 for count in _imap(frozen_objects, range(4), workers=2, chunk_size=1))
+    assert gc.get_freeze_count() == 0
