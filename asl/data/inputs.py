@@ -267,6 +267,9 @@ class StoreInputs:
                            "run `dvc repro preprocess`")
         self.shape = (len(store), pipeline.frames, pipeline.landmarks, coordinates)
         self.positions = pipeline.layout.positions(pipeline.groups)  # of the model's landmarks in a stored frame
+        #: Whether batches are assembled straight from the kept frames (`BatchPlan.model_input`, on the host or on a
+        #: device): variable-length inputs without normalisation.
+        self.planned = self.variable_length and pipeline.transform.normalization == "none"
 
     def __len__(self) -> int:
         return len(self.store)
@@ -303,7 +306,7 @@ class StoreInputs:
         (variable-length inputs without normalisation are assembled directly, the fast path, in the store's dtype:
         float16 or float32)."""
         rows = np.asarray(rows, dtype=np.int64)
-        if self.variable_length and self.pipeline.transform.normalization == "none":
+        if self.planned:
             plan = self.kept.plan(rows)
             return plan.model_input(self.kept_values(plan.kept))
         return to_model_input(self[rows])

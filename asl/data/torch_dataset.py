@@ -75,12 +75,12 @@ class LengthBuckets(torch.utils.data.Sampler):
 
 class PlannedBatches(LandmarkDataset):
     """A batch as indices, for `DeviceStore` to gather: (entries of the store's kept frames, their flat places in
-    the padded batch, (rows, longest), labels)."""
+    the padded batch, rows, longest, labels)."""
 
-    def __getitems__(self, items: list[int]) -> tuple[torch.Tensor, ...]:
+    def __getitems__(self, items: list[int]) -> tuple:
         rows = self.rows[np.asarray(items, dtype=np.int64)]
         plan = self.values.kept.plan(rows)
-        return (torch.from_numpy(plan.kept), torch.from_numpy(plan.flat), torch.tensor([plan.rows, plan.longest]),
+        return (torch.from_numpy(plan.kept), torch.from_numpy(plan.flat), plan.rows, plan.longest,
                 torch.from_numpy(self.labels[rows].astype(np.int64)))
 
 
@@ -122,8 +122,7 @@ class DeviceBatches:
 
     def __iter__(self):
         device = self.store.device
-        for kept, flat, shape, labels in self.loader:
-            rows, longest = shape.tolist()
+        for kept, flat, rows, longest, labels in self.loader:
             values, mask = self.store.model_input(kept.to(device, non_blocking=True),
                                                   flat.to(device, non_blocking=True), rows, longest)
             yield values, mask, labels.to(device, non_blocking=True)
@@ -134,8 +133,7 @@ def device_batches(dataset: LandmarkDataset, batch_size: int, device: torch.devi
                    bucket_by_length: bool = False) -> DeviceBatches:
     """`batch_loader`'s batches of `dataset`, in its order, gathered on `device` from a copy of the store there."""
     inputs = dataset.values
-    if not isinstance(inputs, StoreInputs) or not inputs.variable_length or \
-            inputs.pipeline.transform.normalization != "none":
+    if not isinstance(inputs, StoreInputs) or not inputs.planned:
         raise AslError("train.store_on_device: true needs a model of variable-length input (input_transform "
                        "variable_frames) and preprocess.normalization: none; set train.store_on_device: false")
     planned = PlannedBatches(inputs, dataset.labels, dataset.rows)
