@@ -2,8 +2,8 @@
 
 Usage: python benchmarks/preprocess.py [--raw-dir ../shared/data/gislr-sample] [--repeats 5]
 Times exactly the preprocess stage's call (`preprocess_dataset`) on the recordings `clean` finds usable, in one process and
-with `data.workers` processes, and the floor: pyarrow reading `frame` and the coordinates of every file
-(`ParquetFile.read`, its leanest path), in one process. Prints one figure per line (medians of the repeats), the ratios last, the
+with `data.workers` processes, and the floor: pyarrow reading the coordinates of every file (the columns preprocessing
+reads; `ParquetFile.read`, its leanest path), in one process. Prints one figure per line (medians of the repeats), the ratios last, the
 store's size (frames, on disk, in memory once paged in: values plus its metadata table) and the peak resident memory of
 this process and of its worker processes.
 """
@@ -56,7 +56,7 @@ def main(raw_dir: Path = Path("../shared/data/gislr-sample"), params: Path = Pat
 
     def read_floor() -> None:
         for path in paths:
-            pq.ParquetFile(path).read(columns=["frame", *coordinates])  # pyarrow's leanest read
+            pq.ParquetFile(path).read(columns=list(coordinates), use_threads=False)  # pyarrow's leanest read
 
     out = Path(tempfile.mkdtemp()) / "values.npy"
 

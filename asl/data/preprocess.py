@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from asl.data.parallel import map_files_in_order
-from asl.data.raw import read_landmark_table, read_landmarks
+from asl.data.raw import read_cleaned_values, read_coordinate_table
 from asl.errors import AslError
 from asl.io import atomic_path
 from asl.landmarks import HAND_GROUPS, group_positions, group_rows
@@ -191,26 +191,31 @@ def to_model_input(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def store_file(path: Path, layout: StoreLayout, ahead: Future | None = None) -> StoredSequence:
-    """Read one landmark file and keep its stored frames; `ahead`: the future of its `read_landmark_table`, when
-    read ahead."""
+    """Read one landmark file that cleaning found usable and keep its stored frames; `ahead`: the future of its
+    `read_coordinate_table`, when read ahead."""
     table = ahead.result() if ahead is not None else None
-    return store_sequence(read_landmarks(path, layout.coordinates, table).values, layout)
+    return store_sequence(read_cleaned_values(path, layout.coordinates, table), layout)
 
 
-def preprocess_dataset(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, int], config: PreprocessConfig,
+def preprocess_dataset(recordings: pd.DataFrame, raw_dir: Path, sign_map: dict[str, int], config: PreprocessConfig,
                        coordinates: tuple[str, ...], workers: int, values_path: Path) -> pd.DataFrame:
-    """Store every kept frame of every row of an index of usable recordings, at its own length, in one .npy array
-    (total frames, landmarks, coordinates) of `config.dtype`, written as results stream in (memory stays flat).
+    """Store every kept frame of each of the usable recordings of the clean stage (rows of its recordings table), at
+    its own length, in one .npy array (total frames, landmarks, coordinates) of `config.dtype`, written as results
+    stream in (memory stays flat). Cleaning validated each file: only its coordinates are read again, and a file
+    whose frame count differs from cleaning's (changed since) stops the stage.
 
-    Returns the metadata table, one row per recording in index order, with its `offset` and `length` (kept frames;
+    Returns the metadata table, one row per recording in order, with its `offset` and `length` (kept frames;
     0 when none is kept: such a recording still gets a prediction, from an all-padding input).
     """
+    if "frames" not in recordings:
+        raise AslError("preprocessing needs the clean stage's recordings (their frames column): run clean first")
     layout = StoreLayout.of(config, coordinates)
     dtype = np.dtype(config.dtype)
-    paths = [Path(raw_dir) / relative for relative in index["path"]]
+    paths = [Path(raw_dir) / relative for relative in recordings["path"]]
     store = functools.partial(store_file, layout=layout)
-    read = functools.partial(read_landmark_table, coordinates=layout.coordinates)
-    lengths, dropped = np.zeros(len(index), dtype=np.int64), np.zeros(len(index), dtype=np.int64)
+    read = functools.partial(read_coordinate_table, coordinates=layout.coordinates)
+    frames = recordings["frames"].to_numpy(np.int64)
+    lengths, dropped = np.zeros(len(recordings), dtype=np.int64), np.zeros(len(recordings), dtype=np.int64)
     with atomic_path(values_path) as temporary:
         body = temporary.with_name(temporary.name + ".body")
         try:
@@ -219,6 +224,9 @@ def preprocess_dataset(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, i
                 for row, sequence in enumerate(results):
                     stream.write(np.ascontiguousarray(sequence.values, dtype=dtype).tobytes())
                     lengths[row], dropped[row] = len(sequence.values), sequence.dropped_frames
+                    if lengths[row] + dropped[row] != frames[row]:
+                        raise AslError(f"{paths[row]}: {lengths[row] + dropped[row]} frames, but the clean stage "
+                                       f"read {frames[row]}: the file changed since; run the clean stage again")
             shape = (int(lengths.sum()), len(layout.rows), len(coordinates))
             with open(temporary, "wb") as out, open(body, "rb") as stream:
                 np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(dtype),
@@ -226,12 +234,12 @@ def preprocess_dataset(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, i
                 shutil.copyfileobj(stream, out, 16 * 2**20)
         finally:
             body.unlink(missing_ok=True)
-    original = index["frames"] if "frames" in index else lengths + dropped
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else lengths
     return pd.DataFrame({
-        "sequence_id": index["sequence_id"].to_numpy(), "participant_id": index["participant_id"].to_numpy(),
-        "sign": index["sign"].to_numpy(), "label": index["sign"].map(sign_map).to_numpy(),
-        "path": index["path"].to_numpy(), "original_frames": np.asarray(original),
+        "sequence_id": recordings["sequence_id"].to_numpy(),
+        "participant_id": recordings["participant_id"].to_numpy(), "sign": recordings["sign"].to_numpy(),
+        "label": recordings["sign"].map(sign_map).to_numpy(), "path": recordings["path"].to_numpy(),
+        "original_frames": frames,
         "usable_frames": lengths, "dropped_frames": dropped, "offset": offsets, "length": lengths,
     })
 

@@ -113,19 +113,37 @@ def read_landmarks(path: str | Path, coordinates: tuple[str, ...] | list[str] = 
     path = Path(path)
     table = read_landmark_table(path, coordinates) if table is None else table
     frame_numbers = _check_layout(table, path)
-    values = np.stack([table.column(c).to_numpy() for c in coordinates], axis=-1)  # (T * 543, C) float64
-    _check_values(values, coordinates, path)
-    shape = (len(frame_numbers), ROWS_PER_FRAME, len(coordinates))
-    return LandmarkSequence(frame_numbers, values.astype(np.float32).reshape(shape))
+    return LandmarkSequence(frame_numbers, _checked_values(table, coordinates, path))
 
 
 def read_landmark_table(path: str | Path, coordinates: tuple[str, ...] | list[str] = ("x", "y")) -> pa.Table:
     """The columns of a landmark file that `read_landmarks` parses, their types checked: only their column chunks
     are read from disk."""
+    _check_coordinates(coordinates)
+    return _read_table(Path(path), ["frame", "type", "landmark_index", *coordinates])
+
+
+def read_cleaned_values(path: str | Path, coordinates: tuple[str, ...] | list[str] = ("x", "y"),
+                        table: pa.Table | None = None) -> np.ndarray:
+    """The coordinates (frames, 543, C) of a file that `read_landmarks` has already found valid (the clean stage),
+    float32, NaN where not found: only the coordinate columns are read, and only checked as `read_landmarks` checks
+    them (whole frames, finite values in range), not the layout again. `table`: its `read_coordinate_table`."""
+    path = Path(path)
+    table = read_coordinate_table(path, coordinates) if table is None else table
+    _frame_count(table, path)
+    return _checked_values(table, coordinates, path)
+
+
+def read_coordinate_table(path: str | Path, coordinates: tuple[str, ...] | list[str] = ("x", "y")) -> pa.Table:
+    """The coordinate columns of a landmark file, their types checked: what `read_cleaned_values` parses."""
+    _check_coordinates(coordinates)
+    return _read_table(Path(path), list(coordinates))
+
+
+def _check_coordinates(coordinates: tuple[str, ...] | list[str]) -> None:
     unknown = [c for c in coordinates if c not in COORDINATES]
     if unknown:
         raise AslError(f"unknown coordinate(s) {', '.join(unknown)}; choose from {', '.join(COORDINATES)}")
-    return _read_table(Path(path), ["frame", "type", "landmark_index", *coordinates])
 
 
 def validate_landmark_file(path: str | Path) -> int:
@@ -137,15 +155,11 @@ def validate_landmark_file(path: str | Path) -> int:
 
 def _check_layout(table: pa.Table, path: Path) -> np.ndarray:
     """The frame numbers of a table whose rows are whole frames in layout order, each with one increasing number."""
-    rows = table.num_rows
-    if rows == 0 or rows % ROWS_PER_FRAME:
-        raise LandmarkFileError(f"{path}: {rows} rows is not a positive multiple of {ROWS_PER_FRAME} (rows per frame)",
-                                "bad_row_count")
+    frames = _frame_count(table, path)
     for column in ("frame", "type", "landmark_index"):
         if table.column(column).null_count:
             raise LandmarkFileError(f"{path}: column {column!r} has {table.column(column).null_count} empty values",
                                     "bad_schema")
-    frames = rows // ROWS_PER_FRAME
     kinds, indices = _layout_codes()
     if not (np.array_equal(_part_codes(table.column("type")).reshape(frames, ROWS_PER_FRAME), np.broadcast_to(
             kinds, (frames, ROWS_PER_FRAME))) and np.array_equal(
@@ -159,6 +173,23 @@ def _check_layout(table: pa.Table, path: Path) -> np.ndarray:
         raise LandmarkFileError(f"{path}: each frame must be one block of {ROWS_PER_FRAME} rows with its own number "
                                 "(≥ 0, increasing)", "bad_frame_numbers")
     return numbers
+
+
+def _frame_count(table: pa.Table, path: Path) -> int:
+    """The frames of a table whose rows are whole frames."""
+    rows = table.num_rows
+    if rows == 0 or rows % ROWS_PER_FRAME:
+        raise LandmarkFileError(f"{path}: {rows} rows is not a positive multiple of {ROWS_PER_FRAME} (rows per frame)",
+                                "bad_row_count")
+    return rows // ROWS_PER_FRAME
+
+
+def _checked_values(table: pa.Table, coordinates: tuple[str, ...] | list[str], path: Path) -> np.ndarray:
+    """The coordinate columns of a table of whole frames as float32 (frames, 543, C), checked by `_check_values` (on
+    the file's float64 values)."""
+    values = np.stack([table.column(c).to_numpy() for c in coordinates], axis=-1)  # (rows, C) float64
+    _check_values(values, coordinates, path)
+    return values.astype(np.float32).reshape(-1, ROWS_PER_FRAME, len(coordinates))
 
 
 def _check_values(values: np.ndarray, coordinates: tuple[str, ...] | list[str], path: Path) -> None:
@@ -230,7 +261,8 @@ def _read_table(path: Path, columns: list[str]) -> pa.Table:
         except KeyError:  # pyarrow's answer when the column to read dictionary-encoded is absent
             raise LandmarkFileError(f"{path}: missing column(s) type", "bad_schema") from None
         _check_schema(parquet.schema_arrow, columns, path)
-        return parquet.read(columns=columns)
+        return parquet.read(columns=columns, use_threads=False)  # files are read in parallel already: arrow's
+        #   own threads only add their overhead (a quarter more CPU time per file)
     except (pa.ArrowException, OSError) as error:
         raise LandmarkFileError(f"{path}: not a readable parquet file ({error})") from None
 

@@ -13,8 +13,8 @@ import pytest
 
 from asl.data import raw
 from asl.data.parallel import _imap, map_files_in_order, read_files_ahead
-from asl.data.raw import (LandmarkFileError, check_signs_in_map, read_index, read_landmark_table, read_landmarks,
-                          read_sign_map, validate_landmark_file)
+from asl.data.raw import (LandmarkFileError, check_signs_in_map, read_cleaned_values, read_coordinate_table,
+                          read_index, read_landmark_table, read_landmarks, read_sign_map, validate_landmark_file)
 from asl.errors import AslError
 
 
@@ -159,6 +159,24 @@ def test_landmark_table_holds_only_the_columns_read(tmp_path, write_landmarks, r
     by_path, from_table = read_landmarks(path, ("x", "y")), read_landmarks(path, ("x", "y"), table)
     np.testing.assert_array_equal(by_path.values, from_table.values)
     np.testing.assert_array_equal(by_path.frame_numbers, from_table.frame_numbers)
+
+
+def test_a_cleaned_file_is_read_again_by_its_coordinates_alone(tmp_path, write_landmarks, random_landmarks):
+    """What preprocessing reads of a file cleaning validated: the same values, from the coordinate columns only,
+    still checked for whole frames and values in range."""
+    path = write_landmarks(tmp_path / "a.parquet", random_landmarks(4))
+    table = read_coordinate_table(path, ("x", "z"))
+    assert table.column_names == ["x", "z"]
+    np.testing.assert_array_equal(read_cleaned_values(path, ("x", "z"), table),
+                                  read_landmarks(path, ("x", "z")).values)
+    garbage = random_landmarks(4)
+    garbage[2, 7, 0] = 1e30
+    with pytest.raises(LandmarkFileError, match=r"b\.parquet: coordinate out of range .* x = 1e\+30 at frame 2"):
+        read_cleaned_values(write_landmarks(tmp_path / "b.parquet", garbage))
+    half = pq.read_table(path).slice(0, 600)  # a frame and a part
+    pq.write_table(half, tmp_path / "c.parquet")
+    with pytest.raises(LandmarkFileError, match=r"c\.parquet: 600 rows is not a positive multiple of 543"):
+        read_cleaned_values(tmp_path / "c.parquet")
 
 
 def frozen_objects(_) -> int:

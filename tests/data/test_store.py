@@ -5,12 +5,14 @@ import pandas as pd
 import pytest
 import torch
 
+from asl.data.clean import scan_recordings
 from asl.data.torch_dataset import LandmarkDataset, batch_loader
 from asl.data.inputs import (FixedFrames, InputPipeline, StoreInputs, VariableFrames, checkpoint_pipeline,
                              model_batch, pad_batch)
 from asl.data.preprocess import (StoreLayout, fill_short_gaps, normalize, open_store, preprocess_dataset,
                                  missing, resize_frames, store_sequence, to_model_input)
 from asl.data.raw import read_landmarks
+from asl.errors import AslError
 from asl.landmarks import (EYE_POINTS, HAND_POSITIONS, LANDMARK_GROUPS, LIP_POINTS, NOSE_POINTS, SELECTED_ROWS,
                            group_positions, part_rows, selected_positions)
 from asl.params import PreprocessConfig, landmark_problems
@@ -35,15 +37,20 @@ def todays_seed_input(raw: np.ndarray, frames: int, max_gap: int, normalization:
     return normalize(resize_frames(kept, frames), normalization)
 
 
+def cleaned(index: pd.DataFrame, raw_dir, coordinates=("x", "y")) -> pd.DataFrame:
+    """The clean stage's recordings of an index of "hello" files (what preprocessing reads)."""
+    return scan_recordings(index, raw_dir, {"hello": 0}, coordinates, 1).recordings
+
+
 def write_store(tmp_path, write_landmarks, recordings, settings, coordinates=("x", "y"), workers=1):
-    """Write raw recordings, store them; returns (meta, store)."""
+    """Write raw recordings, clean and store them; returns (meta, store)."""
     index = pd.DataFrame({"path": [f"train_landmark_files/1/{i}.parquet" for i in range(len(recordings))],
                           "participant_id": "1", "sequence_id": [str(i) for i in range(len(recordings))],
                           "sign": "hello"})
     for path, raw in zip(index["path"], recordings):
         write_landmarks(tmp_path / path, raw)
-    meta = preprocess_dataset(index, tmp_path, {"hello": 0}, settings, coordinates, workers,
-                              tmp_path / "out" / "landmarks.npy")
+    meta = preprocess_dataset(cleaned(index, tmp_path, coordinates), tmp_path, {"hello": 0}, settings, coordinates,
+                              workers, tmp_path / "out" / "landmarks.npy")
     return meta, open_store(tmp_path / "out" / "landmarks.npy", meta)
 
 
@@ -53,7 +60,8 @@ def test_seed_transform_of_the_store_is_todays_preprocessing_on_real_files(gislr
     index = pd.DataFrame({"path": [str(p.relative_to(gislr_sample)) for p in paths], "participant_id": "1",
                           "sequence_id": [p.stem for p in paths], "sign": "hello"})
     settings = config(frames=32, max_gap=3, normalization=normalization, dtype="float32")
-    meta = preprocess_dataset(index, gislr_sample, {"hello": 0}, settings, ("x", "y"), 1, tmp_path / "v.npy")
+    meta = preprocess_dataset(cleaned(index, gislr_sample), gislr_sample, {"hello": 0}, settings, ("x", "y"), 1,
+                              tmp_path / "v.npy")
     inputs = StoreInputs(open_store(tmp_path / "v.npy", meta),
                          InputPipeline(StoreLayout.of(settings, ("x", "y")), FixedFrames(32, normalization)))
     expected = np.stack([todays_seed_input(read_landmarks(p, ("x", "y")).values, 32, 3, normalization)
@@ -74,6 +82,20 @@ def test_store_holds_every_kept_frame_at_its_own_length(tmp_path, write_landmark
     np.testing.assert_array_equal(store.sequence(2), recordings[2][:, np.concatenate(
         [LANDMARK_GROUPS[name] for name in ALL_GROUPS]), :2].astype(np.float32))
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["landmarks.npy"]  # no temporary left behind
+
+
+def test_a_file_changed_since_cleaning_stops_preprocessing_and_writes_nothing(tmp_path, write_landmarks,
+                                                                             random_landmarks):
+    index = pd.DataFrame({"path": ["train_landmark_files/1/0.parquet"], "participant_id": "1", "sequence_id": "0",
+                          "sign": "hello"})
+    write_landmarks(tmp_path / index["path"][0], random_landmarks(5))
+    recordings = cleaned(index, tmp_path)
+    write_landmarks(tmp_path / index["path"][0], random_landmarks(7))  # replaced after cleaning
+    with pytest.raises(AslError, match=r"0\.parquet: 7 frames, but the clean stage read 5: the file changed since"):
+        preprocess_dataset(recordings, tmp_path, {"hello": 0}, config(), ("x", "y"), 1, tmp_path / "out.npy")
+    assert list(tmp_path.glob("out*")) == []
+    with pytest.raises(AslError, match="needs the clean stage's recordings"):
+        preprocess_dataset(index, tmp_path, {"hello": 0}, config(), ("x", "y"), 1, tmp_path / "out.npy")
 
 
 def test_landmark_groups_come_from_the_layout():

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from asl.check import params_problems
+from asl.data.clean import scan_recordings
 from asl.data.inputs import InputPipeline, StoreInputs
 from asl.data.preprocess import open_store, preprocess_dataset
 from asl.errors import AslError
@@ -163,8 +164,11 @@ def test_trains_two_epochs_on_real_competition_files(gislr_sample, tmp_path):
     index = pd.read_csv(gislr_sample / "train.csv", dtype=str)
     index = index[[(gislr_sample / path).is_file() for path in index["path"]]].iloc[:48]
     signs = sorted(index["sign"].unique())
-    meta = preprocess_dataset(index, gislr_sample, {sign: i for i, sign in enumerate(signs)}, params.preprocess,
-                              tuple(params.data.coordinates), 1, tmp_path / "values.npy")
+    sign_map = {sign: i for i, sign in enumerate(signs)}
+    coordinates = tuple(params.data.coordinates)
+    recordings = scan_recordings(index, gislr_sample, sign_map, coordinates, 1).recordings
+    meta = preprocess_dataset(recordings[recordings["problem"] == ""], gislr_sample, sign_map, params.preprocess,
+                              coordinates, 1, tmp_path / "values.npy")
     small = {**params.models["Conv1DTransformer"], "dim": 32, "blocks": 1, "conv_per_block": 1, "num_heads": 2,
              "late_dropout_start": 1}
     train = dataclasses.replace(params.train, epochs=2, batch_size=16, device="cpu", label_smoothing=0.1,
