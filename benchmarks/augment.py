@@ -8,6 +8,15 @@ One batch of random points (every frame real) is augmented by `BatchAugmenter` w
 `--repeats` runs after one warm-up; on CUDA each run ends with a synchronisation. One figure per line: milliseconds
 per batch and sequences per second. `--threads`: torch's CPU threads (default: torch's own choice). Whether
 augmentation slows training is benchmarks/scale.py's figure (a whole epoch against its steps alone).
+
+Then params.yaml's `augment.methods` as training builds them (`training_augmenter` with the selected model's
+landmark groups and frames; a method without a probability of its own at 1: how many ops run does not depend on it) on the same
+batch, and three proxies of its host overhead per batch on a GPU, on a tiny batch of torch CPU tensors (`--tiny-batch`
+× `--tiny-frames` frames, one chunk, as on a GPU), where the work on the data is negligible:
+`torch_ops_per_batch` (aten ops dispatched: each costs the host a dispatch, most launch a kernel on a GPU),
+`host_to_device_copies_per_batch` (host arrays made tensors: each is one pinned copy to the device there) and
+`host_ms_per_batch_tiny` (median wall time of `--tiny-repeats` batches, on one torch thread: on a tiny batch the
+threads only add their own synchronisation, which on a shared machine dominates).
 """
 
 from __future__ import annotations
@@ -15,11 +24,13 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import torch
 import typer
 from figures import JSON_OPTION, Figures
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from asl.data.augment import (
     Affine,
@@ -33,7 +44,12 @@ from asl.data.augment import (
     Rotation,
     Scaling,
     Shift,
+    training_augmenter,
 )
+from asl.data.inputs import InputPipeline
+from asl.params import load_params
+
+PARAMS_YAML = Path(__file__).resolve().parent.parent / "params.yaml"
 
 EACH = [Shift(1.0, 0.01), Mirror(1.0), FrameDropout(1.0, 0.05), Scaling(1.0, 0.9, 1.1), Rotation(1.0, 10.0),
         Resample(1.0), Affine(1.0), FrameMask(1.0), Cutout(1.0)]
@@ -52,8 +68,31 @@ def median_seconds(run, repeats: int, sync=lambda: None) -> float:
     return statistics.median(times)
 
 
+class OpCounter(TorchDispatchMode):
+    """Counts the aten ops dispatched while active."""
+
+    def __init__(self):
+        super().__init__()
+        self.ops = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops += 1
+        return func(*args, **(kwargs or {}))
+
+
+def params_augmenter() -> tuple[BatchAugmenter, int]:
+    """params.yaml's `augment.methods` as training builds them for the selected model (a method without a
+    probability of its own at probability 1), and the model's landmarks."""
+    params = load_params(PARAMS_YAML)
+    pipeline = InputPipeline.of(params)
+    augmenter = training_augmenter(params.augment, 1.0, pipeline.groups, params.preprocess.normalization,
+                                   params.seed, pipeline.frames)
+    return augmenter, pipeline.landmarks
+
+
 def main(batch: int = 512, frames: int = 384, landmarks: int = 118, coordinates: int = 2, repeats: int = 3,
-         device: list[str] = typer.Option(["cpu"]), threads: int = 0, json: Path = JSON_OPTION) -> None:
+         device: list[str] = typer.Option(["cpu"]), threads: int = 0, tiny_batch: int = 8, tiny_frames: int = 16,
+         tiny_repeats: int = 200, json: Path = JSON_OPTION) -> None:
     if threads:
         torch.set_num_threads(threads)
     values = np.random.default_rng(0).uniform(0.2, 0.8, (batch, frames, landmarks, coordinates)).astype(np.float32)
@@ -64,11 +103,44 @@ def main(batch: int = 512, frames: int = 384, landmarks: int = 118, coordinates:
     for augmentation in EACH:
         report(figures, augmentation.name, [augmentation], layout, values, mask, device, repeats)
     report(figures, "1st-place recipe", RECIPE, layout, values, mask, device, repeats)
+    augmenter, model_landmarks = params_augmenter()
+    methods = ", ".join(step.name for step in augmenter.augmentations)
+    label = f"params.yaml methods ({methods})"
+    if model_landmarks == landmarks:
+        report(figures, label, augmenter, layout, values, mask, device, repeats)
+    else:
+        print(f"{label}: the model reads {model_landmarks} landmarks, not {landmarks}: no figures of the batch")
+        figures.section(label)
+    host_overhead(figures, augmenter, tiny_batch, tiny_frames, model_landmarks, coordinates, tiny_repeats)
     figures.write()
 
 
+def host_overhead(figures, augmenter, batch, frames, landmarks, coordinates, repeats) -> None:
+    """The augmenter's host overhead per batch on a tiny batch of torch CPU tensors (see the module's docstring)."""
+    values = torch.from_numpy(np.random.default_rng(1).uniform(0.2, 0.8, (batch, frames, landmarks, coordinates))
+                              .astype(np.float32))
+    mask = torch.ones(batch, frames, dtype=torch.bool)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    augmenter(values, mask, 0, 0)  # warm-up
+    with OpCounter() as counter:
+        augmenter(values, mask, 0, 1)
+    with (mock.patch.object(torch, "from_numpy", wraps=torch.from_numpy) as from_numpy,
+          mock.patch.object(torch, "as_tensor", wraps=torch.as_tensor) as as_tensor,
+          mock.patch.object(torch, "tensor", wraps=torch.tensor) as tensor):
+        augmenter(values, mask, 0, 2)
+    seconds = median_seconds(lambda: augmenter(values, mask, 0, 3), repeats)
+    torch.set_num_threads(threads)
+    print(f"tiny batch ({batch}, {frames}, {landmarks}, {coordinates}) of torch CPU tensors:")
+    figures.line("torch_ops_per_batch", counter.ops)
+    figures.line("host_to_device_copies_per_batch", from_numpy.call_count + as_tensor.call_count + tensor.call_count)
+    figures.line("host_ms_per_batch_tiny", seconds * 1000, ".2f")
+
+
 def report(figures, label, augmentations, layout, values, mask, devices, repeats) -> None:
-    augmenter = BatchAugmenter(augmentations, layout, seed=0, max_frames=values.shape[1])
+    """`augmentations`: a list (applied by a `BatchAugmenter` of the batch's layout), or a `BatchAugmenter`."""
+    augmenter = augmentations if isinstance(augmentations, BatchAugmenter) else BatchAugmenter(
+        augmentations, layout, seed=0, max_frames=values.shape[1])
     seconds = median_seconds(lambda: augmenter(values, mask, 0, 0), repeats)
     print(f"{label}: batched numpy {seconds * 1000:.0f} ms ({len(values) / seconds:.0f} sequences/s)")
     figures.section(label)
