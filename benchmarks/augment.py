@@ -2,22 +2,22 @@
 in torch on each device.
 
 Usage: python benchmarks/augment.py [--batch 512] [--frames 384] [--landmarks 118] [--coordinates 2] [--repeats 3]
-       [--device cpu --device cuda] [--threads N]
+       [--device cpu --device cuda] [--threads N] [--tiny-batch 8] [--tiny-frames 16] [--tiny-repeats 200]
 One batch of random points (every frame real) is augmented by `BatchAugmenter` with each method alone (probability
-1), then with the 1st-place recipe (resample, mirror, affine, frame_mask, cutout at its probabilities). Medians of
-`--repeats` runs after one warm-up; on CUDA each run ends with a synchronisation. One figure per line: milliseconds
-per batch and sequences per second. `--threads`: torch's CPU threads (default: torch's own choice). Whether
-augmentation slows training is benchmarks/scale.py's figure (a whole epoch against its steps alone).
+1), then with the 1st-place recipe (resample, mirror, affine, frame_mask, cutout at its probabilities), then with
+params.yaml's `augment.methods` as training builds them (`training_augmenter` for the selected model's landmark
+groups and frames; a method without a probability of its own at 1). Medians of `--repeats` runs after one warm-up;
+on CUDA each run ends with a synchronisation. One figure per line: milliseconds per batch and sequences per second.
+`--threads`: torch's CPU threads (default: torch's own choice). Whether augmentation slows training is
+benchmarks/scale.py's figure (a whole epoch against its steps alone).
 
-Then params.yaml's `augment.methods` as training builds them (`training_augmenter` with the selected model's
-landmark groups and frames; a method without a probability of its own at 1: how many ops run does not depend on it) on the same
-batch, and three proxies of its host overhead per batch on a GPU, on a tiny batch of torch CPU tensors (`--tiny-batch`
-× `--tiny-frames` frames, one chunk, as on a GPU), where the work on the data is negligible:
-`torch_ops_per_batch` (aten ops dispatched: each costs the host a dispatch, most launch a kernel on a GPU),
-`host_to_device_copies_per_batch` (copies from the host to the device, counted with the batch on torch's meta device:
-a device without data, where every op runs and a copy from the host is an op from a CPU tensor to a meta one) and
-`host_ms_per_batch_tiny` (median wall time of `--tiny-repeats` batches, on one torch thread: on a tiny batch the
-threads only add their own synchronisation, which on a shared machine dominates).
+Last, three proxies of params.yaml's methods' host overhead per batch on a GPU, taken on a tiny batch of torch CPU
+tensors (`--tiny-batch` × `--tiny-frames` frames: one chunk, as on a GPU), where the work on the data is negligible:
+`torch_ops_per_batch` (aten ops dispatched: each costs the host a dispatch, most launch a kernel on a GPU; how many
+does not depend on the probabilities), `host_to_device_copies_per_batch` (counted with the batch on torch's meta
+device, which runs every op without data: a copy is an op from a CPU tensor to a meta one) and
+`host_ms_per_batch_tiny` (median wall time of `--tiny-repeats` batches on one torch thread: on a tiny batch more
+threads only add their synchronisation, which dominates on a shared machine).
 """
 
 from __future__ import annotations
