@@ -2,12 +2,22 @@
 in torch on each device.
 
 Usage: python benchmarks/augment.py [--batch 512] [--frames 384] [--landmarks 118] [--coordinates 2] [--repeats 3]
-       [--device cpu --device cuda] [--threads N]
+       [--device cpu --device cuda] [--threads N] [--tiny-batch 8] [--tiny-frames 16] [--tiny-repeats 200]
 One batch of random points (every frame real) is augmented by `BatchAugmenter` with each method alone (probability
-1), then with the 1st-place recipe (resample, mirror, affine, frame_mask, cutout at its probabilities). Medians of
-`--repeats` runs after one warm-up; on CUDA each run ends with a synchronisation. One figure per line: milliseconds
-per batch and sequences per second. `--threads`: torch's CPU threads (default: torch's own choice). Whether
-augmentation slows training is benchmarks/scale.py's figure (a whole epoch against its steps alone).
+1), then with the 1st-place recipe (resample, mirror, affine, frame_mask, cutout at its probabilities), then with
+params.yaml's `augment.methods` as training builds them (`training_augmenter` for the selected model's landmark
+groups and frames; a method without a probability of its own at 1). Medians of `--repeats` runs after one warm-up;
+on CUDA each run ends with a synchronisation. One figure per line: milliseconds per batch and sequences per second.
+`--threads`: torch's CPU threads (default: torch's own choice). Whether augmentation slows training is
+benchmarks/scale.py's figure (a whole epoch against its steps alone).
+
+Last, three proxies of params.yaml's methods' host overhead per batch on a GPU, taken on a tiny batch of torch CPU
+tensors (`--tiny-batch` × `--tiny-frames` frames: one chunk, as on a GPU), where the work on the data is negligible:
+`torch_ops_per_batch` (aten ops dispatched: each costs the host a dispatch, most launch a kernel on a GPU; how many
+does not depend on the probabilities), `host_to_device_copies_per_batch` (counted with the batch on torch's meta
+device, which runs every op without data: a copy is an op from a CPU tensor to a meta one) and
+`host_ms_per_batch_tiny` (median wall time of `--tiny-repeats` batches on one torch thread: on a tiny batch more
+threads only add their synchronisation, which dominates on a shared machine).
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import numpy as np
 import torch
 import typer
 from figures import JSON_OPTION, Figures
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from asl.data.augment import (
     Affine,
@@ -33,7 +44,12 @@ from asl.data.augment import (
     Rotation,
     Scaling,
     Shift,
+    training_augmenter,
 )
+from asl.data.inputs import InputPipeline
+from asl.params import load_params
+
+PARAMS_YAML = Path(__file__).resolve().parent.parent / "params.yaml"
 
 EACH = [Shift(1.0, 0.01), Mirror(1.0), FrameDropout(1.0, 0.05), Scaling(1.0, 0.9, 1.1), Rotation(1.0, 10.0),
         Resample(1.0), Affine(1.0), FrameMask(1.0), Cutout(1.0)]
@@ -52,8 +68,37 @@ def median_seconds(run, repeats: int, sync=lambda: None) -> float:
     return statistics.median(times)
 
 
+class OpCounter(TorchDispatchMode):
+    """Counts the aten ops dispatched while active, and among them the copies from the host (CPU) to the meta
+    device."""
+
+    COPIES = {torch.ops.aten._to_copy.default, torch.ops.aten.copy_.default}
+
+    def __init__(self):
+        super().__init__()
+        self.ops = self.copies_to_device = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops += 1
+        result = func(*args, **(kwargs or {}))
+        if func in self.COPIES and args[0].device.type == "cpu" and result.device.type == "meta":
+            self.copies_to_device += 1
+        return result
+
+
+def params_augmenter() -> tuple[BatchAugmenter, int]:
+    """params.yaml's `augment.methods` as training builds them for the selected model (a method without a
+    probability of its own at probability 1), and the model's landmarks."""
+    params = load_params(PARAMS_YAML)
+    pipeline = InputPipeline.of(params)
+    augmenter = training_augmenter(params.augment, 1.0, pipeline.groups, params.preprocess.normalization,
+                                   params.seed, pipeline.frames)
+    return augmenter, pipeline.landmarks
+
+
 def main(batch: int = 512, frames: int = 384, landmarks: int = 118, coordinates: int = 2, repeats: int = 3,
-         device: list[str] = typer.Option(["cpu"]), threads: int = 0, json: Path = JSON_OPTION) -> None:
+         device: list[str] = typer.Option(["cpu"]), threads: int = 0, tiny_batch: int = 8, tiny_frames: int = 16,
+         tiny_repeats: int = 200, json: Path = JSON_OPTION) -> None:
     if threads:
         torch.set_num_threads(threads)
     values = np.random.default_rng(0).uniform(0.2, 0.8, (batch, frames, landmarks, coordinates)).astype(np.float32)
@@ -64,11 +109,43 @@ def main(batch: int = 512, frames: int = 384, landmarks: int = 118, coordinates:
     for augmentation in EACH:
         report(figures, augmentation.name, [augmentation], layout, values, mask, device, repeats)
     report(figures, "1st-place recipe", RECIPE, layout, values, mask, device, repeats)
+    augmenter, model_landmarks = params_augmenter()
+    methods = ", ".join(step.name for step in augmenter.augmentations)
+    label = f"params.yaml methods ({methods})"
+    if model_landmarks == landmarks:
+        report(figures, label, augmenter, layout, values, mask, device, repeats)
+    else:
+        print(f"{label}: the model reads {model_landmarks} landmarks, not {landmarks}: no figures of the batch")
+        figures.section(label)
+    host_overhead(figures, augmenter, tiny_batch, tiny_frames, model_landmarks, coordinates, tiny_repeats)
     figures.write()
 
 
+def host_overhead(figures, augmenter, batch, frames, landmarks, coordinates, repeats) -> None:
+    """The augmenter's host overhead per batch on a tiny batch of torch CPU tensors (see the module's docstring)."""
+    values = torch.from_numpy(np.random.default_rng(1).uniform(0.2, 0.8, (batch, frames, landmarks, coordinates))
+                              .astype(np.float32))
+    mask = torch.ones(batch, frames, dtype=torch.bool)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    augmenter(values, mask, 0, 0)  # warm-up
+    with OpCounter() as counter:
+        augmenter(values, mask, 0, 1)
+    meta_values, meta_mask = values.to("meta"), mask.to("meta")
+    with OpCounter() as on_meta:
+        augmenter(meta_values, meta_mask, 0, 1)
+    seconds = median_seconds(lambda: augmenter(values, mask, 0, 3), repeats)
+    torch.set_num_threads(threads)
+    print(f"tiny batch ({batch}, {frames}, {landmarks}, {coordinates}) of torch CPU tensors:")
+    figures.line("torch_ops_per_batch", counter.ops)
+    figures.line("host_to_device_copies_per_batch", on_meta.copies_to_device)
+    figures.line("host_ms_per_batch_tiny", seconds * 1000, ".2f")
+
+
 def report(figures, label, augmentations, layout, values, mask, devices, repeats) -> None:
-    augmenter = BatchAugmenter(augmentations, layout, seed=0, max_frames=values.shape[1])
+    """`augmentations`: a list (applied by a `BatchAugmenter` of the batch's layout), or a `BatchAugmenter`."""
+    augmenter = augmentations if isinstance(augmentations, BatchAugmenter) else BatchAugmenter(
+        augmentations, layout, seed=0, max_frames=values.shape[1])
     seconds = median_seconds(lambda: augmenter(values, mask, 0, 0), repeats)
     print(f"{label}: batched numpy {seconds * 1000:.0f} ms ({len(values) / seconds:.0f} sequences/s)")
     figures.section(label)

@@ -13,9 +13,10 @@ the arithmetic; the result marks them as the input did: NaN if the batch holds a
 stay missing, padded frames stay padding.
 
 Randomness: `BatchAugmenter` draws every per-sequence parameter on the host with a numpy Generator seeded from
-(seed, epoch, batch index): small (B,) or (B, T) arrays, moved to the values' device without waiting for it. All
-the work on the values is array operations through `_Ops` (torch or numpy), with no per-sequence Python loop and
-no read-back from the device, so torch and numpy give the same result for the same seed.
+(seed, epoch, batch index): small (B,) or (B, T) arrays, moved to the values' device with the layout's indices in
+one copy that nothing waits for; constants are made on the device. All the work on the values is array operations
+through `_Ops` (torch or numpy), with no per-sequence Python loop and no read-back from the device, so torch and
+numpy give the same result for the same seed.
 
 Each augmentation is a frozen dataclass (its configuration) that draws its parameters (`draw`) and applies them
 (`apply`); each is applied to each sequence with its own `probability`. The landmark layout they need (the mirror
@@ -25,9 +26,10 @@ permutation, the points whose midpoint is the body's centre) is a `Layout`.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol
 
 import numpy as np
 
@@ -52,19 +54,58 @@ class _Ops:
             self.device = like.device
         else:
             self.lib = np
+        self.placement = {"device": self.device} if self.torch else {}  # where `lib` makes new arrays
         self.dtype = like.dtype
+        self.made: dict[tuple, Any] = {}  # constants, each made once per `_Ops`
 
-    def asarray(self, host: np.ndarray) -> Any:
-        """A host array on the values' device; floats in the values' dtype. Non-blocking from pinned memory."""
+    def asarrays(self, host: list[np.ndarray]) -> list[Any]:
+        """Host arrays on the values' device, floats in float32 (what the augmentations compute in). In torch one
+        copy for them all, without waiting for it: their bytes in one buffer (pinned for CUDA), grouped by dtype at
+        offsets aligned for any dtype, viewed back on the device as the arrays."""
+        host = [np.ascontiguousarray(array, np.float32 if array.dtype.kind == "f" else array.dtype)
+                for array in host]
         if not self.torch:
-            return host.astype(self.dtype) if host.dtype.kind == "f" else host
-        tensor = self.lib.from_numpy(np.ascontiguousarray(host))
-        if self.device.type == "cuda":
-            tensor = tensor.pin_memory().to(self.device, non_blocking=True)
-        return tensor.to(self.dtype) if host.dtype.kind == "f" else tensor
+            return host
+        groups: dict[np.dtype, list[int]] = {}
+        for position, array in enumerate(host):
+            groups.setdefault(array.dtype, []).append(position)
+        flat = [np.concatenate([host[member].reshape(-1) for member in members]) for members in groups.values()]
+        starts = list(itertools.accumulate((-(-array.nbytes // 8) * 8 for array in flat), initial=0))  # aligned
+        buffer = self.lib.empty(starts[-1], dtype=self.lib.uint8, pin_memory=self.device.type == "cuda")
+        packed = buffer.numpy()
+        for start, array in zip(starts, flat):
+            packed[start:start + array.nbytes] = array.view(np.uint8)
+        moved, on_device = buffer.to(self.device, non_blocking=True), [None] * len(host)
+        for start, array, members in zip(starts, flat, groups.values()):
+            group = moved[start:start + array.nbytes].view(getattr(self.lib, array.dtype.name))
+            for member, part in zip(members, self.lib.split(group, [host[member].size for member in members])):
+                on_device[member] = part.view(host[member].shape)
+        return on_device
 
-    def arange(self, n: int) -> Any:
-        return self.lib.arange(n, device=self.device) if self.torch else np.arange(n)
+    def constant(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """`make()`, made once per `_Ops` (so read only)."""
+        if key not in self.made:
+            self.made[key] = make()
+        return self.made[key]
+
+    def arange(self, n: int, floats: bool = False) -> Any:
+        """0, ..., n - 1 as int64, or in the values' dtype, on their device (read only)."""
+        dtype = self.dtype if floats else self.lib.int64
+        return self.constant(("arange", n, dtype), lambda: self.lib.arange(n, dtype=dtype, **self.placement))
+
+    def full(self, shape: tuple[int, ...], value: float | bool, dtype: Any = None) -> Any:
+        """An array of `value` in the values' dtype (or `dtype`) on their device (read only)."""
+        dtype = dtype or self.dtype
+        return self.constant(("full", shape, value, dtype),
+                             lambda: self.lib.full(shape, value, dtype=dtype, **self.placement))
+
+    def identity(self) -> Any:
+        """The (2, 2) identity in the values' dtype on their device (read only)."""
+        return self.constant(("eye",), lambda: self.lib.eye(2, dtype=self.dtype, **self.placement))
+
+    def count(self, x: Any, axis: int) -> Any:
+        """How many of x are True along `axis`, in the values' dtype (exact: far fewer than 2**24)."""
+        return self.lib.sum(x, axis, dtype=self.dtype)
 
     def float(self, x: Any) -> Any:
         return x.to(self.dtype) if self.torch else x.astype(self.dtype)
@@ -80,11 +121,8 @@ class _Ops:
         return x.to(self.lib.int64) if self.torch else x.astype(np.int64)
 
     def take_time(self, x: Any, index: Any) -> Any:
-        """x (B, T, ...) gathered along time at index (B, T') -> (B, T', ...): whole frames by one flat index."""
-        size, frames = x.shape[:2]
-        flat = index + self.arange(size)[:, None] * frames
-        return x.reshape((size * frames,) + tuple(x.shape[2:]))[flat.reshape(-1)].reshape(
-            tuple(index.shape) + tuple(x.shape[2:]))
+        """x (B, T) gathered along time at index (B, T') -> (B, T')."""
+        return self.lib.gather(x, 1, index) if self.torch else np.take_along_axis(x, index, 1)
 
     def planes(self, x: Any) -> Any:
         """(B, T, L, C) -> a contiguous (B, C, T, L)."""
@@ -97,8 +135,7 @@ class _Ops:
     def take_frames(self, x: Any, index: Any) -> Any:
         """x (B, C, T, L) gathered along time at index (B, T') -> (B, C, T', L): whole frames by one flat index."""
         size, coordinates, frames = x.shape[:3]
-        flat = index[:, None, :] + (self.arange(size)[:, None, None] * (coordinates * frames)
-                                    + self.arange(coordinates)[None, :, None] * frames)
+        flat = index[:, None, :] + self.arange(size * coordinates).reshape(size, coordinates, 1) * frames
         return x.reshape((size * coordinates * frames,) + tuple(x.shape[3:]))[flat.reshape(-1)].reshape(
             tuple(flat.shape) + tuple(x.shape[3:]))
 
@@ -112,9 +149,9 @@ class _Ops:
     def argsort_time(self, x: Any) -> Any:
         return self.lib.argsort(x, dim=1) if self.torch else np.argsort(x, axis=1)
 
-    def cumsum_time(self, x: Any) -> Any:
-        return self.lib.cumsum(x, 1) if self.torch else np.cumsum(x, 1)
-
+    def cumulative_count(self, x: Any) -> Any:
+        """(B, T) -> how many of x[:, :t + 1] are True, in the values' dtype."""
+        return self.lib.cumsum(x, 1, dtype=self.dtype)
 
 
 @dataclass(frozen=True)
@@ -150,8 +187,8 @@ class _Batch:
     on the CPU), with NaN for every missing point and padded frame; its mask (B, T); the output's time dimension
     (for resample)."""
 
-    def __init__(self, values: Any, mask: Any, frames: int):
-        self.ops, self.values, self.mask, self.frames = _Ops(values), values, mask, frames
+    def __init__(self, values: Any, mask: Any, frames: int, ops: _Ops | None = None):
+        self.ops, self.values, self.mask, self.frames = ops or _Ops(values), values, mask, frames
 
     def where_frames(self, frames: Any, new: Any) -> Any:
         """`new` in the frames (B, T) where `frames`, the values elsewhere."""
@@ -172,12 +209,12 @@ def _centre(batch: _Batch, layout: Layout) -> Any:
     else the mean of all observed points, else 0."""
     ops, lib, values = batch.ops, batch.ops.lib, batch.values
     size = values.shape[0]
-    observed = ~lib.isnan(values[:, 0])  # (B, T, L); padding is NaN
-    count = ops.float(lib.sum(observed.reshape(size, -1), 1)).clip(min=1.0)
+    observed = values[:, 0] == values[:, 0]  # (B, T, L): not NaN (padding is NaN)
+    count = ops.count(observed.reshape(size, -1), 1).clip(min=1.0)
     centre = lib.stack([lib.sum(lib.where(observed, values[:, coordinate], 0.0).reshape(size, -1), 1) / count
                         for coordinate in range(values.shape[1])], -1)
     if len(layout.centre_points):
-        points = ops.asarray(layout.centre_points)  # an index on the device: no blocking copy
+        points = layout.centre_points
         frames = ops.float(lib.all(observed[:, :, points], -1))  # (B, T): all centre points observed
         centre_values = ops.take_landmarks(values, points)
         midpoint = lib.sum(lib.where(lib.isnan(centre_values), 0.0, centre_values), 3) / len(points)  # (B, C, T)
@@ -195,15 +232,16 @@ def _transform_points(batch: _Batch, applied: Any, matrix: Any, offset: Any, z_s
     """
     ops, lib, values = batch.ops, batch.ops.lib, batch.values
     size = values.shape[0]
-    matrix = lib.where(applied[:, None, None], matrix, ops.asarray(_identity(size)))
-    offset, z_scale = lib.where(applied[:, None], offset, 0.0), lib.where(applied, z_scale, 1.0)
+    matrix = lib.where(applied[:, None, None], matrix, ops.identity())
+    offset = lib.where(applied[:, None], offset, 0.0)
     constant = centre[:, :2] + offset - lib.sum(matrix * centre[:, None, :2], -1)  # (B, 2)
-    b = (slice(None), None, None)  # (B,) -> (B, 1, 1): broadcast over (T, L) planes
+    m, c = matrix.reshape(size, 4, 1, 1), constant.reshape(size, 2, 1, 1)  # broadcast over (T, L) planes
     x, y = values[:, 0], values[:, 1]
-    planes = [matrix[:, 0, 0][b] * x + matrix[:, 0, 1][b] * y + constant[:, 0][b],
-              matrix[:, 1, 0][b] * x + matrix[:, 1, 1][b] * y + constant[:, 1][b]]
-    for coordinate in range(2, values.shape[1]):
-        planes.append(z_scale[b] * values[:, coordinate] + ((1 - z_scale) * centre[:, coordinate])[b])
+    planes = [m[:, 0] * x + m[:, 1] * y + c[:, 0], m[:, 2] * x + m[:, 3] * y + c[:, 1]]
+    if values.shape[1] > 2:
+        z_scale, b = lib.where(applied, z_scale, 1.0), (slice(None), None, None)  # b: (B,) -> (B, 1, 1)
+        planes += [z_scale[b] * values[:, coordinate] + ((1 - z_scale) * centre[:, coordinate])[b]
+                   for coordinate in range(2, values.shape[1])]
     return lib.stack(planes, 1)
 
 
@@ -230,11 +268,10 @@ class Shift:
         return {"offset": rng.uniform(-self.max_shift, self.max_shift, size=(batch, 2))}
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
-        size = batch.values.shape[0]
+        size, coordinates = batch.values.shape[:2]
         ops = batch.ops
-        matrix, zero = ops.asarray(_identity(size)), ops.asarray(np.zeros((size, batch.values.shape[1])))
-        values = _transform_points(batch, params["applied"], matrix, params["offset"], ops.asarray(np.ones(size)),
-                                   zero)
+        values = _transform_points(batch, params["applied"], ops.identity(), params["offset"], ops.full((size,), 1.0),
+                                   ops.full((size, coordinates), 0.0))
         return values, batch.mask
 
 
@@ -252,8 +289,8 @@ class Scaling:
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         factor = params["factor"]
-        matrix = factor[:, None, None] * batch.ops.asarray(_identity(len(factor)))
-        offset = batch.ops.asarray(np.zeros((len(factor), 2)))
+        matrix = factor[:, None, None] * batch.ops.identity()
+        offset = batch.ops.full((len(factor), 2), 0.0)
         return _transform_points(batch, params["applied"], matrix, offset, factor, _centre(batch, layout)), batch.mask
 
 
@@ -272,8 +309,8 @@ class Rotation:
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         size = batch.values.shape[0]
         ops = batch.ops
-        values = _transform_points(batch, params["applied"], params["matrix"], ops.asarray(np.zeros((size, 2))),
-                                   ops.asarray(np.ones(size)), _centre(batch, layout))
+        values = _transform_points(batch, params["applied"], params["matrix"], ops.full((size, 2), 0.0),
+                                   ops.full((size,), 1.0), _centre(batch, layout))
         return values, batch.mask
 
 
@@ -308,7 +345,7 @@ class Affine:
         return {"matrix": _rotation(degrees) @ shearing @ scaling, "offset": offset}
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
-        ones = batch.ops.asarray(np.ones(batch.values.shape[0]))
+        ones = batch.ops.full((batch.values.shape[0],), 1.0)
         values = _transform_points(batch, params["applied"], params["matrix"], params["offset"], ones,
                                    _centre(batch, layout))
         return values, batch.mask
@@ -330,8 +367,7 @@ class Mirror:
         if layout.mirror_permutation is None:
             raise AslError("augment.mirror: the landmark layout has no mirror permutation")
         lib, values = batch.ops.lib, batch.values
-        permutation = batch.ops.asarray(layout.mirror_permutation)
-        flipped = batch.ops.take_landmarks(values, permutation)  # a new array: changed in place below
+        flipped = batch.ops.take_landmarks(values, layout.mirror_permutation)  # a new array: changed in place below
         flipped[:, 0] = 2 * self.axis - flipped[:, 0]
         return lib.where(params["applied"][:, None, None, None], flipped, values), batch.mask
 
@@ -376,13 +412,13 @@ class Resample:
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         ops, lib = batch.ops, batch.ops.lib
         frames = batch.frames
-        count = ops.float(lib.sum(batch.mask, 1))  # (B,)
+        count = ops.count(batch.mask, 1)  # (B,)
         applied = params["applied"]
         length = lib.where(applied, (lib.floor(params["rate"] * count)).clip(min=1.0), count)
         length = lib.where(count > 0, length, count)
         spare = (length - frames).clip(min=0.0)
         start = lib.minimum(lib.floor(params["crop"] * (spare + 1)), spare)  # random crop offset
-        index = ops.float(ops.arange(frames))[None] + start[:, None]  # (B, T): position in the resampled sequence
+        index = ops.arange(frames, floats=True)[None] + start[:, None]  # (B, T): position in the resampled sequence
         new_mask = index < length[:, None]
         step_numerator = index * (count[:, None] - 1)
         positions = step_numerator / (length - 1).clip(min=1.0)[:, None]
@@ -405,14 +441,14 @@ class FrameDropout:
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         ops, lib = batch.ops, batch.ops.lib
         mask, frames = batch.mask, batch.values.shape[2]
-        count = ops.float(lib.sum(mask, 1))
+        count = ops.count(mask, 1)
         keep = mask & ~(params["drop"] & params["applied"][:, None])
         real = _real_order(batch, mask)
         rescue = ops.take_time(real, ops.long(lib.minimum(lib.floor(params["rescue"] * count),
                                                           (count - 1).clip(min=0.0)))[:, None])
         keep = keep | ((ops.arange(frames)[None] == rescue) & ~lib.any(keep, 1)[:, None] & (count > 0)[:, None])
-        kept = ops.float(lib.sum(keep, 1))
-        time = ops.float(ops.arange(frames))[None]
+        kept = ops.count(keep, 1)
+        time = ops.arange(frames, floats=True)[None]
         new_mask = time < count[:, None]  # real frames packed at the start
         positions = time * (kept[:, None] - 1) / (count - 1).clip(min=1.0)[:, None]
         values = _resample_frames(batch, _real_order(batch, keep), kept, positions, new_mask)
@@ -435,10 +471,10 @@ class FrameMask:
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         ops, lib = batch.ops, batch.ops.lib
-        count = ops.float(lib.sum(batch.mask, 1))
+        count = ops.count(batch.mask, 1)
         size = lib.minimum(lib.floor(params["fraction"] * count), (count - 1).clip(min=0.0))
         start = lib.floor(params["offset"] * (count - size).clip(min=1.0))
-        rank = ops.float(ops.cumsum_time(ops.long(batch.mask))) - 1  # (B, T): index among real frames
+        rank = ops.cumulative_count(batch.mask) - 1  # (B, T): index among real frames
         hidden = batch.mask & (rank >= start[:, None]) & (rank < (start + size)[:, None]) & params["applied"][:, None]
         return batch.where_frames(hidden, math.nan), batch.mask
 
@@ -505,25 +541,37 @@ class BatchAugmenter:
             if augmentation.probability > 0:
                 steps.append((augmentation, {"applied": applied, **drawn}))
         ops = _Ops(values)
+        steps, layout = self._on_device(ops, steps)
         dtype, fill = values.dtype, _fill(ops, values)
         values = ops.cast(values, ops.float32())  # frame arithmetic needs float32 (float16 overflows at 65504)
         chunk = self.chunk if self.chunk and (not ops.torch or ops.device.type == "cpu") else size
-        parts = [self._apply(values[start:start + chunk], mask[start:start + chunk], steps, start, frames, fill)
-                 for start in range(0, size, chunk)]
-        values, mask = parts[0] if len(parts) == 1 else (ops.concat([part[0] for part in parts], 0),
-                                                          ops.concat([part[1] for part in parts], 0))
+        if chunk >= size:
+            values, mask = self._apply(values, mask, steps, layout, frames, fill)
+        else:
+            parts = [self._apply(values[start:start + chunk], mask[start:start + chunk],
+                                 [(augmentation, {key: value[start:start + chunk] for key, value in params.items()})
+                                  for augmentation, params in steps], layout, frames, fill)
+                     for start in range(0, size, chunk)]
+            values, mask = ops.concat([part[0] for part in parts], 0), ops.concat([part[1] for part in parts], 0)
         return ops.cast(values, dtype), mask
 
-    def _apply(self, values: Any, mask: Any, steps: list[tuple[Augmentation, Params]], start: int, frames: int,
-               fill: Any) -> tuple[Any, Any]:
-        """The steps on sequences start.. of the batch (values, mask)."""
+    def _on_device(self, ops: _Ops, steps: list[tuple[Augmentation, Params]]) -> tuple[list, Layout]:
+        """The steps with their draws, and the layout, on the values' device: all in one copy (`_Ops.asarrays`)."""
+        constants = {field.name: getattr(self.layout, field.name) for field in dataclasses.fields(self.layout)
+                     if getattr(self.layout, field.name) is not None}
+        moved = iter(ops.asarrays([*constants.values(), *(value for _, params in steps for value in params.values())]))
+        layout = Layout(**{name: next(moved) for name in constants})
+        return [(augmentation, {key: next(moved) for key in params}) for augmentation, params in steps], layout
+
+    def _apply(self, values: Any, mask: Any, steps: list[tuple[Augmentation, dict[str, Any]]], layout: Layout,
+               frames: int, fill: Any) -> tuple[Any, Any]:
+        """The steps, with their draws for these sequences, on (values, mask)."""
         ops = _Ops(values)
         values = _missing_as_nan(ops, values, mask)
         for augmentation, params in steps:
             if not isinstance(augmentation, Resample):
                 values, mask = _fit_frames(ops, values, mask, frames)
-            rows = {key: ops.asarray(value[start:start + len(values)]) for key, value in params.items()}
-            values, mask = augmentation.apply(_Batch(values, mask, frames), rows, self.layout)
+            values, mask = augmentation.apply(_Batch(values, mask, frames, ops), params, layout)
         values, mask = _fit_frames(ops, values, mask, frames)
         return ops.interleaved(ops.lib.where(ops.lib.isnan(values), fill, values)), mask
 
@@ -539,10 +587,12 @@ def _missing_as_nan(ops: _Ops, values: Any, mask: Any) -> Any:
     """Values (B, T, L, C) as planes (B, C, T, L), with NaN for every missing point (a NaN coordinate, or all
     coordinates 0) and padded frame."""
     lib, planes = ops.lib, ops.planes(values)
-    nan, zero = lib.isnan(planes[:, 0]), planes[:, 0] == 0  # per plane: faster than a reduction over C
+    magnitudes = lib.abs(planes)
+    total = magnitudes[:, 0]  # per plane: faster than a reduction over C
     for coordinate in range(1, planes.shape[1]):
-        nan, zero = nan | lib.isnan(planes[:, coordinate]), zero & (planes[:, coordinate] == 0)
-    return _hide_points(ops, nan | zero | ~mask[:, :, None], planes)
+        total = total + magnitudes[:, coordinate]
+    observed = (total > 0) & mask[:, :, None]  # above 0: no coordinate NaN (a sum with NaN is NaN) and not all 0
+    return lib.where(observed[:, None], planes, math.nan)
 
 
 def _hide_points(ops: _Ops, hidden: Any, values: Any) -> Any:
@@ -552,11 +602,13 @@ def _hide_points(ops: _Ops, hidden: Any, values: Any) -> Any:
 
 def _fit_frames(ops: _Ops, values: Any, mask: Any, frames: int) -> tuple[Any, Any]:
     """Crop (at the end) or pad (with padding frames) values (B, C, T, L) and mask (B, T) to `frames`."""
-    if values.shape[2] >= frames:
+    size, coordinates, length, landmarks = values.shape
+    if length == frames:
+        return values, mask
+    if length > frames:
         return values[:, :, :frames], mask[:, :frames]
-    index = ops.asarray(np.zeros((values.shape[0], frames - values.shape[2]), dtype=np.int64))  # frame 0, any
-    padding = ops.take_frames(values[:, :, :1], index) + math.nan
-    return ops.concat([values, padding], 2), ops.concat([mask, ops.take_time(mask[:, :1] & False, index)], 1)
+    padding = ops.full((size, coordinates, frames - length, landmarks), math.nan)
+    return ops.concat([values, padding], 2), ops.concat([mask, ops.full((size, frames - length), False, bool)], 1)
 
 
 #: Former methods that are input steps now, and where they went.

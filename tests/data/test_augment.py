@@ -25,6 +25,7 @@ from asl.data.augment import (
     Scaling,
     Shift,
     _Batch,
+    _Ops,
     check_methods,
     layout_of,
     training_augmenter,
@@ -145,6 +146,45 @@ def test_float16_in_float16_out_computed_in_float32(framework):
     assert out.dtype == np.float16
     np.testing.assert_array_equal(out_mask, reference_mask)
     np.testing.assert_allclose(out.astype(np.float32), reference, rtol=1e-3, atol=1e-3, equal_nan=True)
+
+
+def test_host_arrays_reach_torch_exactly_from_one_buffer():
+    rng = np.random.default_rng(0)
+    host = [rng.random((5, 3)) < 0.5, rng.uniform(-1, 1, (4, 2, 2)), rng.uniform(size=7).astype(np.float32),
+            np.arange(6, dtype=np.int32).reshape(2, 3), np.array(7), np.zeros(0, np.int64),
+            np.arange(9, dtype=np.uint8), rng.uniform(size=(3, 4))[:, ::2], np.full(3, 1.5, np.float16),
+            rng.random(3) < 0.5]
+    expected = _Ops(np.zeros(1, np.float32)).asarrays(host)  # numpy: floats in float32, the rest as they are
+    moved = _Ops(torch.zeros(1)).asarrays(host)
+    for array, want, got in zip(host, expected, moved):
+        np.testing.assert_array_equal(want, array.astype(np.float32) if array.dtype.kind == "f" else array)
+        assert want.dtype == (np.float32 if array.dtype.kind == "f" else array.dtype)
+        assert got.numpy().dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got.numpy(), want)
+    assert len({tensor.untyped_storage().data_ptr() for tensor in moved}) == 1
+
+
+def test_a_batch_reaches_the_device_in_one_copy():
+    """On the meta device (every op runs, no data): the draws of every step and the layout's indices are one copy
+    from the host; every constant is made on the device."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Copies(TorchDispatchMode):
+        count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            from_host = any(isinstance(arg, torch.Tensor) and arg.device.type == "cpu" for arg in args)
+            self.count += from_host and isinstance(result, torch.Tensor) and result.device.type == "meta"
+            return result
+
+    values, mask = make_batch(coordinates=3)
+    augmenter = BatchAugmenter(ALL_ON, LAYOUT, seed=0, max_frames=16)
+    values, mask = torch.from_numpy(values).to("meta"), torch.from_numpy(mask).to("meta")
+    with Copies() as copies:
+        out, out_mask = augmenter(values, mask, 0, 0)
+    assert copies.count == 1
+    assert out.shape == (4, 16, N_SELECTED, 3) and out_mask.shape == (4, 16) and out.device.type == "meta"
 
 
 @pytest.mark.parametrize("chunk", [1, 3, None])
