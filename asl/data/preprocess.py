@@ -8,6 +8,7 @@ memory-mapped array with per-recording offsets and lengths; and the numeric step
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -190,7 +191,7 @@ def to_model_input(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(absent, 0, values).astype(values.dtype, copy=False), mask
 
 
-def store_file(path: Path, layout: StoreLayout, ahead: Future | None = None) -> StoredSequence:
+def store_file(path: str | Path, layout: StoreLayout, ahead: Future | None = None) -> StoredSequence:
     """Read one landmark file that cleaning found usable and keep its stored frames; `ahead`: the future of its
     `read_coordinate_table`, when read ahead."""
     table = ahead.result() if ahead is not None else None
@@ -211,7 +212,7 @@ def preprocess_dataset(recordings: pd.DataFrame, raw_dir: Path, sign_map: dict[s
         raise AslError("preprocessing needs the clean stage's recordings (their frames column): run clean first")
     layout = StoreLayout.of(config, coordinates)
     dtype = np.dtype(config.dtype)
-    paths = [Path(raw_dir) / relative for relative in recordings["path"]]
+    paths = [os.path.join(raw_dir, relative) for relative in recordings["path"]]  # str: a third of a Path's memory
     store = functools.partial(store_file, layout=layout)
     read = functools.partial(read_coordinate_table, coordinates=layout.coordinates)
     frames = recordings["frames"].to_numpy(np.int64)
@@ -235,11 +236,10 @@ def preprocess_dataset(recordings: pd.DataFrame, raw_dir: Path, sign_map: dict[s
         finally:
             body.unlink(missing_ok=True)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else lengths
-    return pd.DataFrame({
-        "sequence_id": recordings["sequence_id"].to_numpy(),
-        "participant_id": recordings["participant_id"].to_numpy(), "sign": recordings["sign"].to_numpy(),
-        "label": recordings["sign"].map(sign_map).to_numpy(), "path": recordings["path"].to_numpy(),
-        "original_frames": frames,
+    text = {column: recordings[column].array for column in ("sequence_id", "participant_id", "sign", "path")}
+    return pd.DataFrame({  # text columns as they are (pandas' compact strings), not as Python objects
+        "sequence_id": text["sequence_id"], "participant_id": text["participant_id"], "sign": text["sign"],
+        "label": recordings["sign"].map(sign_map).to_numpy(), "path": text["path"], "original_frames": frames,
         "usable_frames": lengths, "dropped_frames": dropped, "offset": offsets, "length": lengths,
     })
 
