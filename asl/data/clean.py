@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +48,7 @@ class ScanResult:
     sign_landmark_means: pd.DataFrame  # per sign and landmark: mean of each coordinate
 
 
-def summarise_file(path: Path, coordinates: tuple[str, ...], ahead: Future) -> FileSummary:
+def summarise_file(path: str | Path, coordinates: tuple[str, ...], ahead: Future) -> FileSummary:
     """What cleaning records of one file; `ahead`: the future of its `read_landmark_table`."""
     try:
         values = read_landmarks(path, coordinates, ahead.result()).values  # (T, 543, C)
@@ -75,8 +76,8 @@ def longest_run(flags: np.ndarray) -> int:
 def scan_recordings(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, int], coordinates: tuple[str, ...],
                     workers: int) -> ScanResult:
     """Read every file of the index once; raise `AslError` when not one recording is usable."""
-    paths = [Path(raw_dir) / relative for relative in index["path"]]
-    present = np.flatnonzero([path.is_file() for path in paths])
+    paths = [os.path.join(raw_dir, relative) for relative in index["path"]]  # str: a third of a Path's memory
+    present = np.flatnonzero([os.path.isfile(path) for path in paths])
     summaries = [FileSummary(problem=MISSING_FILE, detail="file not found")] * len(paths)
     summarise = functools.partial(summarise_file, coordinates=coordinates)
     read = functools.partial(read_landmark_table, coordinates=coordinates)
