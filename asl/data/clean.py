@@ -78,25 +78,28 @@ def scan_recordings(index: pd.DataFrame, raw_dir: Path, sign_map: dict[str, int]
     """Read every file of the index once; raise `AslError` when not one recording is usable."""
     paths = [os.path.join(raw_dir, relative) for relative in index["path"]]  # str: a third of a Path's memory
     present = np.flatnonzero([os.path.isfile(path) for path in paths])
-    summaries = [FileSummary(problem=MISSING_FILE, detail="file not found")] * len(paths)
+    # one column per field rather than a summary object per file: a few bytes per recording in this process
+    counts = {column: np.zeros(len(paths), np.int64) for column in ("frames", "usable_frames", "longest_missing_run")}
+    problems, details = [MISSING_FILE] * len(paths), ["file not found"] * len(paths)
     summarise = functools.partial(summarise_file, coordinates=coordinates)
     read = functools.partial(read_landmark_table, coordinates=coordinates)
     landmark_totals = LandmarkTotals()
     for row, summary in zip(present, map_files_in_order(summarise, [paths[i] for i in present], read, workers,
                                                         "clean")):
-        known = index["sign"].iat[row] in sign_map
-        if known:
-            landmark_totals.add(index["sign"].iat[row], summary)
+        sign = index["sign"].iat[row]
+        if sign in sign_map:
+            landmark_totals.add(sign, summary)
         elif not summary.problem:
             summary = dataclasses.replace(summary, problem=UNKNOWN_SIGN,
-                                          detail=f"sign {index['sign'].iat[row]!r} is not in the sign map")
-        summaries[row] = dataclasses.replace(summary, coordinate_sums=None, coordinate_counts=None)
-    recordings = index.assign(**{column: [getattr(s, column) for s in summaries]
-                                 for column in RECORDING_COLUMNS[4:]})[list(RECORDING_COLUMNS)]
+                                          detail=f"sign {sign!r} is not in the sign map")
+        for column, values in counts.items():
+            values[row] = getattr(summary, column)
+        problems[row], details[row] = summary.problem, summary.detail
+    recordings = index.assign(**counts, problem=problems, detail=details)[list(RECORDING_COLUMNS)]
     usable = recordings[recordings["problem"] == ""]
     if usable.empty:
-        problems = recordings["problem"].value_counts().to_dict()
-        raise AslError(f"{raw_dir}: no usable recording among {len(recordings)} index rows ({problems})")
+        by_problem = recordings["problem"].value_counts().to_dict()
+        raise AslError(f"{raw_dir}: no usable recording among {len(recordings)} index rows ({by_problem})")
     return ScanResult(recordings, sign_length_stats(usable), landmark_totals.means(coordinates))
 
 

@@ -23,6 +23,10 @@ from asl.progress import Progress
 T = TypeVar("T")
 R = TypeVar("R")
 PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal a process gets when its parent dies
+M_ARENA_MAX = -8  # mallopt option (glibc malloc.h): the most arenas malloc makes
+#: malloc arenas of a process that maps files: with glibc's default (8 per core) a stage's memory grew with the number
+#: of files it read (docs/benchmarks.md, "Memory").
+MALLOC_ARENAS = 2
 #: Files a worker has read, or is reading, ahead of the one it parses: that many reads in flight per worker (threads;
 #: the GIL is released while they wait), and at most that many files' read results held per worker.
 READ_AHEAD = 16
@@ -84,14 +88,29 @@ def _imap(function: Callable[[T], R], items: Iterable[T], workers: int, chunk_si
     if workers <= 1:
         yield from map(function, items)
         return
-    # fork: workers start in milliseconds instead of re-importing numpy, pandas and pyarrow
-    gc.freeze()  # the parent's objects out of the workers' collections, which would copy every page they touch
+    limit_malloc_arenas()
+    # fork: workers start in milliseconds instead of re-importing numpy, pandas and pyarrow. Pages stay shared with
+    # the parent until either side writes to them; a collection writes to every object it visits, so the objects that
+    # exist at the fork stay out of all collections (the workers' and the parent's) while the pool lives.
+    gc.freeze()
     try:
-        pool = get_context("fork").Pool(workers, initializer=exit_with_parent, initargs=(os.getpid(),))
+        with get_context("fork").Pool(workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
+            yield from pool.imap(function, items, chunksize=chunk_size)
     finally:
-        gc.unfreeze()  # the workers are forked: the parent collects as before
-    with pool:
-        yield from pool.imap(function, items, chunksize=chunk_size)
+        gc.unfreeze()
+
+
+def limit_malloc_arenas() -> None:
+    """Cap glibc's malloc at `MALLOC_ARENAS` arenas in this process and those it forks, when it has not made more.
+
+    By default every thread that allocates may get an arena of its own (up to 8 per core), and each arena keeps
+    what was freed in it: a worker whose read-ahead threads come and go grows with the files it reads. Other C
+    libraries have no such option; this does nothing there.
+    """
+    if sys.platform.startswith("linux"):
+        mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+        if mallopt is not None:
+            mallopt(M_ARENA_MAX, MALLOC_ARENAS)
 
 
 def exit_with_parent(parent: int) -> None:

@@ -1,9 +1,14 @@
 """Reading the Kaggle layout, and the bad-input messages."""
 
+import ctypes
 import functools
 import gc
 import json
 import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from asl.data import raw
-from asl.data.parallel import _imap, map_files_in_order, read_files_ahead
+from asl.data.parallel import MALLOC_ARENAS, _imap, map_files_in_order, read_files_ahead
 from asl.data.raw import (LandmarkFileError, check_signs_in_map, read_cleaned_values, read_coordinate_table,
                           read_index, read_landmark_table, read_landmarks, read_sign_map, validate_landmark_file)
 from asl.errors import AslError
@@ -183,8 +188,53 @@ def frozen_objects(_) -> int:
     return gc.get_freeze_count()
 
 
-def test_pool_workers_leave_the_parents_objects_out_of_their_collections():
-    """Workers run with the objects they inherit frozen (their garbage collection would otherwise copy every page of
-    them); the parent's own collection is as before."""
-    assert all(count > 0 for count in _imap(frozen_objects, range(4), workers=2, chunk_size=1))
+def test_objects_from_before_the_fork_stay_out_of_every_collection_while_the_pool_lives():
+    """Workers and parent leave the objects that exist at the fork out of their garbage collections (which would write
+    to them, copying every page they share) until the pool is gone, whether it ran to its end or was left early."""
+    results = _imap(frozen_objects, range(4), workers=2, chunk_size=1)
+    assert next(results) > 0 and gc.get_freeze_count() > 0
+    assert all(count > 0 for count in results)
     assert gc.get_freeze_count() == 0
+    left_early = _imap(frozen_objects, range(4), workers=2, chunk_size=1)
+    next(left_early)
+    left_early.close()
+    assert gc.get_freeze_count() == 0
+
+
+def malloc_arenas(threads: int) -> int:
+    """The malloc arenas (glibc's `malloc_info` heaps) of this process once `threads` threads have each allocated."""
+    started = threading.Barrier(threads + 1)
+    done = threading.Event()
+
+    def allocate() -> None:
+        held = bytearray(1 << 16)  # past Python's small-object allocator: a malloc in this thread
+        started.wait()
+        done.wait()
+        del held
+
+    workers = [threading.Thread(target=allocate) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    started.wait()
+    libc = ctypes.CDLL(None)
+    libc.open_memstream.restype = ctypes.c_void_p
+    buffer, size = ctypes.c_char_p(), ctypes.c_size_t()
+    stream = libc.open_memstream(ctypes.byref(buffer), ctypes.byref(size))
+    libc.malloc_info(0, ctypes.c_void_p(stream))
+    libc.fclose(ctypes.c_void_p(stream))
+    report = buffer.value.decode()
+    libc.free(buffer)
+    done.set()
+    for worker in workers:
+        worker.join()
+    return report.count("<heap nr=")
+
+
+@pytest.mark.skipif(not hasattr(ctypes.CDLL(None), "malloc_info"), reason="glibc's malloc only")
+def test_pool_workers_allocate_from_two_malloc_arenas_whatever_their_threads():
+    """In a fresh process, as a stage runs its pool (one that has made more arenas before keeps them)."""
+    count_in_workers = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+                        "from test_raw import malloc_arenas; from asl.data.parallel import _imap; "
+                        "print(*_imap(malloc_arenas, [8, 8], workers=2, chunk_size=1))")
+    run = subprocess.run([sys.executable, "-c", count_in_workers], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == [str(MALLOC_ARENAS)] * 2
