@@ -24,7 +24,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal a process gets when its parent dies
 M_ARENA_MAX = -8  # mallopt option (glibc malloc.h): the most arenas malloc makes
-#: malloc arenas of a process that maps files: with glibc's default (8 per core) a stage's memory grew with the number
+#: malloc arenas of a process that reads files: with glibc's default (8 per core) a stage's memory grew with the number
 #: of files it read (docs/benchmarks.md, "Scale").
 MALLOC_ARENAS = 2
 #: Files a worker has read, or is reading, ahead of the one it parses: that many reads in flight per worker (threads;
