@@ -17,7 +17,10 @@ tensors (`--tiny-batch` × `--tiny-frames` frames: one chunk, as on a GPU), wher
 does not depend on the probabilities), `host_to_device_copies_per_batch` (counted with the batch on torch's meta
 device, which runs every op without data: a copy is an op from a CPU tensor to a meta one) and
 `host_ms_per_batch_tiny` (median wall time of `--tiny-repeats` batches on one torch thread: on a tiny batch more
-threads only add their synchronisation, which dominates on a shared machine).
+threads only add their synchronisation, which dominates on a shared machine). Then the same methods compiled, as
+`train.compile` runs them: `compiled_kernels_per_batch` (the kernels torch.compile's inductor generates for their
+one graph, here for the CPU; for a GPU it generates Triton kernels, whose count may differ) and
+`host_ms_per_batch_tiny_compiled`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import numpy as np
 import torch
 import typer
 from figures import JSON_OPTION, Figures
+from torch._inductor import metrics as inductor_metrics
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from asl.data.augment import (
@@ -86,13 +90,13 @@ class OpCounter(TorchDispatchMode):
         return result
 
 
-def params_augmenter() -> tuple[BatchAugmenter, int]:
+def params_augmenter(compiled: bool = False) -> tuple[BatchAugmenter, int]:
     """params.yaml's `augment.methods` as training builds them for the selected model (a method without a
-    probability of its own at probability 1), and the model's landmarks."""
+    probability of its own at probability 1; `compiled`: as with `train.compile`), and the model's landmarks."""
     params = load_params(PARAMS_YAML)
     pipeline = InputPipeline.of(params)
     augmenter = training_augmenter(params.augment, 1.0, pipeline.groups, params.preprocess.normalization,
-                                   params.seed, pipeline.frames)
+                                   params.seed, pipeline.frames, compiled)
     return augmenter, pipeline.landmarks
 
 
@@ -135,11 +139,18 @@ def host_overhead(figures, augmenter, batch, frames, landmarks, coordinates, rep
     with OpCounter() as on_meta:
         augmenter(meta_values, meta_mask, 0, 1)
     seconds = median_seconds(lambda: augmenter(values, mask, 0, 3), repeats)
+    compiled, _ = params_augmenter(compiled=True)
+    inductor_metrics.reset()
+    compiled(values, mask, 0, 0)  # compiles
+    kernels = inductor_metrics.generated_kernel_count
+    compiled_seconds = median_seconds(lambda: compiled(values, mask, 0, 3), repeats)
     torch.set_num_threads(threads)
     print(f"tiny batch ({batch}, {frames}, {landmarks}, {coordinates}) of torch CPU tensors:")
     figures.line("torch_ops_per_batch", counter.ops)
     figures.line("host_to_device_copies_per_batch", on_meta.copies_to_device)
     figures.line("host_ms_per_batch_tiny", seconds * 1000, ".2f")
+    figures.line("compiled_kernels_per_batch", kernels)
+    figures.line("host_ms_per_batch_tiny_compiled", compiled_seconds * 1000, ".2f")
 
 
 def report(figures, label, augmentations, layout, values, mask, devices, repeats) -> None:

@@ -60,7 +60,7 @@ from asl.data.processed import load_processed
 from asl.data.sample import generate_sample
 from asl.params import SampleConfig, load_params
 from asl.training import torch_trainer
-from asl.training.precision import compile_for_training, mixed_precision
+from asl.training.precision import mixed_precision
 from asl.tune.space import with_overrides
 
 REPO = Path(__file__).resolve().parents[1]
@@ -216,10 +216,11 @@ def training_figures(config, data, inputs: StoreInputs, device: torch.device, ma
                                       len(data.signs)).to(device)
     optimizer, _ = model.configure_optimizers()
     batch_size = config.train.batch_size
-    if config.train.compile:
-        compile_for_training(model, lambda: torch_trainer.training_probe(model, batch_size, precision, device))
+    groups = inputs.pipeline.groups
+    compile_augmentation = config.train.compile and torch_trainer.compile_training(model, config, precision, device,
+                                                                                   groups)
     train_set = torch_trainer.LandmarkDataset(inputs, data.labels, rows)
-    augmenter = torch_trainer.apply_callbacks(model, 0, config, inputs.pipeline.groups)
+    augmenter = torch_trainer.apply_callbacks(model, 0, config, groups, compile_augmentation)
     generator = torch.Generator().manual_seed(config.seed)
     loader = torch_trainer.training_loader(train_set, config, generator, device)
     batches = min(len(loader), math.ceil(max_sequences / batch_size) if max_sequences else len(loader))

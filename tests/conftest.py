@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,7 @@ SLOW = {
     "tests/test_faults.py::test_pipeline_completes_beside_corrupt_files_and_the_report_names_each",
     "tests/test_faults.py::test_killed_preprocess_leaves_no_output_and_reruns_byte_identical",
     "tests/training/test_dropout.py::test_a_tensorflow_model_trains_with_its_configured_dropout",
+    "tests/data/test_augment.py::test_compiled_augmentation_equals_eager_in_one_graph_for_batches_of_any_size",
 }
 TENSORFLOW_CODE = re.compile(r"^\s*(import|from) (tensorflow|keras)\b|asl\.(models\.tf|training\.tf_trainer|data\.tf_)"
                              r"|tflite", re.MULTILINE)
@@ -62,6 +65,19 @@ def _source(function) -> str:
         return inspect.getsource(function)
     except (OSError, TypeError):
         return ""
+
+
+def pytest_configure(config):
+    """torch.compile's kernel cache (tests compile augmentations) goes to a folder of this run's own, not the
+    machine's /tmp/torchinductor_<user>; it is removed at the end (`pytest_unconfigure`)."""
+    if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
+        config.inductor_cache = os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="asl-inductor-")
+
+
+def pytest_unconfigure(config):
+    if hasattr(config, "inductor_cache"):
+        shutil.rmtree(config.inductor_cache, ignore_errors=True)
+        del os.environ["TORCHINDUCTOR_CACHE_DIR"]
 
 
 def pytest_collection_modifyitems(items):

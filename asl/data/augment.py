@@ -26,6 +26,7 @@ permutation, the points whose midpoint is the body's centre) is a `Layout`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -83,7 +84,10 @@ class _Ops:
         return on_device
 
     def constant(self, key: tuple, make: Callable[[], Any]) -> Any:
-        """`make()`, made once per `_Ops` (so read only)."""
+        """`make()`, made once per `_Ops` (so read only). While torch.compile traces, made each time: the compiled
+        graph makes it for free, and a key of sizes would fix the graph to those sizes."""
+        if self.torch and self.lib.compiler.is_compiling():
+            return make()
         if key not in self.made:
             self.made[key] = make()
         return self.made[key]
@@ -516,13 +520,15 @@ class BatchAugmenter:
     numpy, for any device. The output has the input's time dimension T, lengthened to what resample can reach
     (ceil(T × max_rate)), at most `max_frames` (None: no limit; a longer input is cropped). `chunk`: on the CPU
     (numpy arrays, CPU tensors), how many sequences are augmented together (bounds the memory of the temporaries);
-    None: the whole batch at once, as always on an accelerator. The result does not depend on it.
+    None: the whole batch at once, as always on an accelerator. The result does not depend on it. `compiled`: torch
+    tensors go through one torch.compile graph of the steps (`train.compile`; `compiled_steps`): a few fused kernels
+    instead of hundreds of operations, equal to the eager result up to rounding.
     """
 
     def __init__(self, augmentations: list[Augmentation], layout: Layout, seed: int, max_frames: int | None = None,
-                 chunk: int | None = 32):
+                 chunk: int | None = 32, compiled: bool = False):
         self.augmentations, self.layout, self.seed = list(augmentations), layout, seed
-        self.max_frames, self.chunk = max_frames, chunk
+        self.max_frames, self.chunk, self.compiled = max_frames, chunk, compiled
 
     def output_frames(self, frames: int) -> int:
         """The output's time dimension for an input of `frames` frames."""
@@ -545,12 +551,13 @@ class BatchAugmenter:
         dtype, fill = values.dtype, _fill(ops, values)
         values = ops.cast(values, ops.float32())  # frame arithmetic needs float32 (float16 overflows at 65504)
         chunk = self.chunk if self.chunk and (not ops.torch or ops.device.type == "cpu") else size
+        apply = compiled_steps() if self.compiled and ops.torch else apply_steps
         if chunk >= size:
-            values, mask = self._apply(values, mask, steps, layout, frames, fill)
+            values, mask = apply(values, mask, steps, layout, frames, fill)
         else:
-            parts = [self._apply(values[start:start + chunk], mask[start:start + chunk],
-                                 [(augmentation, {key: value[start:start + chunk] for key, value in params.items()})
-                                  for augmentation, params in steps], layout, frames, fill)
+            parts = [apply(values[start:start + chunk], mask[start:start + chunk],
+                           [(augmentation, {key: value[start:start + chunk] for key, value in params.items()})
+                            for augmentation, params in steps], layout, frames, fill)
                      for start in range(0, size, chunk)]
             values, mask = ops.concat([part[0] for part in parts], 0), ops.concat([part[1] for part in parts], 0)
         return ops.cast(values, dtype), mask
@@ -563,17 +570,28 @@ class BatchAugmenter:
         layout = Layout(**{name: next(moved) for name in constants})
         return [(augmentation, {key: next(moved) for key in params}) for augmentation, params in steps], layout
 
-    def _apply(self, values: Any, mask: Any, steps: list[tuple[Augmentation, dict[str, Any]]], layout: Layout,
-               frames: int, fill: Any) -> tuple[Any, Any]:
-        """The steps, with their draws for these sequences, on (values, mask)."""
-        ops = _Ops(values)
-        values = _missing_as_nan(ops, values, mask)
-        for augmentation, params in steps:
-            if not isinstance(augmentation, Resample):
-                values, mask = _fit_frames(ops, values, mask, frames)
-            values, mask = augmentation.apply(_Batch(values, mask, frames, ops), params, layout)
-        values, mask = _fit_frames(ops, values, mask, frames)
-        return ops.interleaved(ops.lib.where(ops.lib.isnan(values), fill, values)), mask
+
+def apply_steps(values: Any, mask: Any, steps: list[tuple[Augmentation, dict[str, Any]]], layout: Layout,
+                frames: int, fill: Any) -> tuple[Any, Any]:
+    """The steps, with their draws for these sequences (on the values' device), on float32 (values, mask)."""
+    ops = _Ops(values)
+    values = _missing_as_nan(ops, values, mask)
+    for augmentation, params in steps:
+        if not isinstance(augmentation, Resample):
+            values, mask = _fit_frames(ops, values, mask, frames)
+        values, mask = augmentation.apply(_Batch(values, mask, frames, ops), params, layout)
+    values, mask = _fit_frames(ops, values, mask, frames)
+    return ops.interleaved(ops.lib.where(ops.lib.isnan(values), fill, values)), mask
+
+
+@functools.cache
+def compiled_steps() -> Callable:
+    """`apply_steps` through torch.compile, made once per process so that every epoch's augmenter shares its graphs
+    (the augmentations' configurations are guarded by value). Sizes are symbolic from the start: batches of every
+    length run one graph."""
+    import torch
+
+    return torch.compile(apply_steps, dynamic=True)
 
 
 def _fill(ops: _Ops, values: Any) -> Any:
@@ -628,13 +646,14 @@ def check_methods(methods: list[str]) -> None:
 
 
 def training_augmenter(config: "AugmentConfig", probability: float, groups: tuple[str, ...] | list[str],
-                       normalization: str, seed: int, max_frames: int | None = None) -> BatchAugmenter:
+                       normalization: str, seed: int, max_frames: int | None = None,
+                       compiled: bool = False) -> BatchAugmenter:
     """The `BatchAugmenter` of `augment.methods`, in order, each configured by its section `augment.<method>`.
 
     A method applies with the `probability` of its own section, or else with `probability` (augment.probability
     as the augmentation schedule has it this epoch). `groups`: the model input's landmark groups (mirror
     permutation, body centre); `normalization`: the input's (preprocess.normalization), whose axis mirroring flips
-    about.
+    about; `compiled`: see `BatchAugmenter`.
     """
     from asl.data.preprocess import MIRROR_AXIS
 
@@ -646,4 +665,4 @@ def training_augmenter(config: "AugmentConfig", probability: float, groups: tupl
         if name == "mirror":
             settings["axis"] = MIRROR_AXIS[normalization]
         augmentations.append(AUGMENTATIONS[name](probability=probability if own is None else own, **settings))
-    return BatchAugmenter(augmentations, layout_of(groups), seed, max_frames)
+    return BatchAugmenter(augmentations, layout_of(groups), seed, max_frames, compiled=compiled)

@@ -30,9 +30,10 @@ def scheduled_augment_probability(epoch: int, initial: float, config: AugmentSch
                initial * config.factor ** (epoch // config.interval))
 
 
-def epoch_augmenter(epoch: int, params: Params, groups: tuple[str, ...], frames: int) -> BatchAugmenter:
+def epoch_augmenter(epoch: int, params: Params, groups: tuple[str, ...], frames: int,
+                    compiled: bool = False) -> BatchAugmenter:
     """This epoch's augmenter of model inputs of landmark `groups` and `frames` frames: `augment.methods` with the
-    scheduled `augment.probability` (both frameworks' trainers)."""
+    scheduled `augment.probability` (both frameworks' trainers); `compiled`: through torch.compile."""
     probability = scheduled_augment_probability(epoch, params.augment.probability, params.callbacks.augmentation)
     return training_augmenter(params.augment, probability, groups, params.preprocess.normalization, params.seed,
-                              frames)
+                              frames, compiled)

@@ -54,17 +54,26 @@ def check_precision(setting: str, device: torch.device) -> None:
 def compile_for_training(model: torch.nn.Module, probe: Callable[[], None]) -> bool:
     """Compile `model` in place (`nn.Module.compile`: its state_dict keeps the uncompiled names) and run `probe`
     (one forward and backward of a batch's shape) to compile it now; where that fails, the model stays eager with a
-    warning. `probe` runs with the random states saved and restored, so compiling draws no random number."""
+    warning."""
     model.compile()
+    try:
+        compiled = compiles(probe, type(model).__name__, "training eagerly")
+    finally:
+        model.zero_grad(set_to_none=True)
+    if not compiled:
+        model._compiled_call_impl = None  # nn.Module.compile's own switch: back to the eager forward
+    return compiled
+
+
+def compiles(probe: Callable[[], None], what: str, instead: str) -> bool:
+    """Run `probe`, which compiles `what` by running it, with the random states saved and restored (compiling draws
+    no random number); False, with a warning that says what happens `instead`, where compiling fails."""
     devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
     try:
         with torch.random.fork_rng(devices=devices):
             probe()
     except Exception as error:  # compilers fail in many ways (no C++ compiler, an unsupported operation...)
-        model._compiled_call_impl = None  # nn.Module.compile's own switch: back to the eager forward
-        warn(f"train.compile: torch.compile cannot compile {type(model).__name__} here, training eagerly "
+        warn(f"train.compile: torch.compile cannot compile {what} here, {instead} "
              f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})")
         return False
-    finally:
-        model.zero_grad(set_to_none=True)
     return True

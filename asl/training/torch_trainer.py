@@ -25,7 +25,7 @@ from asl.training.callbacks import dropout_schedule, epoch_augmenter
 from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
-from asl.training.precision import MixedPrecision, compile_for_training, mixed_precision
+from asl.training.precision import MixedPrecision, compile_for_training, compiles, mixed_precision
 from asl.training.state import (STATE_FILE, RunRecord, load_state, record_from, restore_random_states, run_identity,
                                 save_state)
 
@@ -70,8 +70,8 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     model = build_model(params, input_shape, len(data.signs)).to(device)
     epochs = 1 if params.train.fast_dev_run else params.train.epochs
     optimizer, scheduler = model.configure_optimizers(epochs)
-    if params.train.compile:
-        compile_for_training(model, lambda: training_probe(model, params.train.batch_size, precision, device))
+    groups = input_groups(data.values)
+    compile_augmentation = params.train.compile and compile_training(model, params, precision, device, groups)
     stopper = EarlyStopping(params.train.early_stop)
     train_set = LandmarkDataset(data.values, data.labels, data.train_rows)
     generator = torch.Generator().manual_seed(params.seed)
@@ -88,7 +88,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     for epoch in range(record.epochs_run, epochs):
         if stopper.should_stop:
             break
-        augmenter = apply_callbacks(model, epoch, params, input_groups(data.values))
+        augmenter = apply_callbacks(model, epoch, params, groups, compile_augmentation)
         start_epoch(model, epoch, params.train)
         train_metrics = train_epoch(model, loader, optimizer, device, max_batches, epoch, precision, augmenter)
         valid_metrics = evaluate_rows(model, data, data.valid_rows, params.train.batch_size, device, max_batches,
@@ -135,13 +135,14 @@ def resume(state: dict, trainer: dict, generator: torch.Generator, logger: Epoch
     return record
 
 
-def apply_callbacks(model: BaseModel, epoch: int, params: Params, groups: tuple[str, ...]) -> BatchAugmenter:
+def apply_callbacks(model: BaseModel, epoch: int, params: Params, groups: tuple[str, ...],
+                    compiled: bool = False) -> BatchAugmenter:
     """Dynamic dropout for this epoch; returns this epoch's augmenter (dynamic augmentation) of model inputs of
-    landmark `groups`."""
+    landmark `groups` (`compiled`: through torch.compile)."""
     rate_for = dropout_schedule(epoch, params.callbacks.dropout)
     if rate_for is not None:
         model.schedule_dropout(rate_for)
-    return epoch_augmenter(epoch, params, groups, model.input_shape.frames)
+    return epoch_augmenter(epoch, params, groups, model.input_shape.frames, compiled)
 
 
 def start_epoch(model: BaseModel, epoch: int, train: TrainConfig) -> None:
@@ -152,11 +153,27 @@ def start_epoch(model: BaseModel, epoch: int, train: TrainConfig) -> None:
     model.on_epoch_start(epoch)
 
 
+def compile_training(model: BaseModel, params: Params, precision: MixedPrecision, device: torch.device,
+                     groups: tuple[str, ...]) -> bool:
+    """`train.compile`: compile the model for training and the augmentation of its inputs (of landmark `groups`),
+    each now, on a batch of the training shape; where one cannot be compiled, it runs eagerly with a warning.
+    Returns whether the augmenters are to run compiled."""
+    batch_size, shape = params.train.batch_size, model.input_shape
+    compile_for_training(model, lambda: training_probe(model, batch_size, precision, device))
+    augmenter = epoch_augmenter(0, params, groups, shape.frames, compiled=True)
+    return compiles(lambda: augmenter(*probe_batch(shape, batch_size, device), 0, 0), "the augmentation",
+                    "augmenting eagerly")
+
+
+def probe_batch(shape: InputShape, batch_size: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Values (zeros) and mask (every frame real) of a training batch's shape on `device`."""
+    x = torch.zeros(batch_size, shape.frames, shape.landmarks, shape.coordinates, device=device)
+    return x, torch.ones(batch_size, shape.frames, dtype=torch.bool, device=device)
+
+
 def training_probe(model: BaseModel, batch_size: int, precision: MixedPrecision, device: torch.device) -> None:
     """One forward and backward of a training batch's shape (all frames observed): what compiling needs to run."""
-    shape = model.input_shape
-    x = torch.zeros(batch_size, shape.frames, shape.landmarks, shape.coordinates, device=device)
-    mask = torch.ones(batch_size, shape.frames, dtype=torch.bool, device=device)
+    x, mask = probe_batch(model.input_shape, batch_size, device)
     model.train()
     with precision.autocast():
         logits = model(x, mask)

@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from asl.check import params_problems
+from asl.data import augment
+from asl.data.inputs import input_groups
 from asl.errors import AslError
 from asl.data.torch_dataset import batch_loader
 from asl.training import torch_trainer
@@ -100,6 +102,41 @@ def test_a_model_that_cannot_compile_trains_eagerly_with_a_warning(capsys):
         capsys.readouterr().err
     assert model._compiled_call_impl is None and torch.equal(torch.get_rng_state(), random_state)
     torch.testing.assert_close(model.predict_logits(x, mask), eager, rtol=0, atol=0)
+
+
+def test_train_compile_runs_every_epochs_augmentation_compiled(tmp_path, monkeypatch):
+    """With `train.compile` the augmentation is compiled too: first on a probe batch of the training shape, then
+    every epoch's augmenter runs the compiled steps (recorded here in place of torch.compile's; the model stays
+    eager)."""
+    shapes = []
+
+    def recording_steps(values, *rest):
+        shapes.append(tuple(values.shape))
+        return augment.apply_steps(values, *rest)
+
+    monkeypatch.setattr(augment, "compiled_steps", lambda: recording_steps)
+    monkeypatch.setattr(torch_trainer, "compile_for_training", lambda model, probe: True)
+    params = with_train(toy_params("TransformerPredictor", "native"), compile=True)
+    torch_trainer.train(params, toy_data(), tmp_path / "model.pt", tmp_path / "live", tmp_path / "tb")
+    assert shapes == [(8, 8, 96, 2)] * (1 + 2 * 3)  # the probe, then two epochs of three batches of 8
+
+
+def test_an_augmentation_that_cannot_compile_runs_eagerly_with_a_warning(monkeypatch, capsys):
+    def failing_steps(*args):
+        torch.rand(3)  # a probe's random draws must not shift the run's random stream
+        raise RuntimeError("no compiler here")
+
+    monkeypatch.setattr(augment, "compiled_steps", lambda: failing_steps)
+    monkeypatch.setattr(torch_trainer, "compile_for_training", lambda model, probe: True)
+    params = with_train(toy_params("TransformerPredictor", "native"), compile=True)
+    data = toy_data()
+    model = torch_trainer.build_model(params, torch_trainer.InputShape(*data.values.shape[1:]), 3)
+    random_state = torch.get_rng_state()
+    assert not torch_trainer.compile_training(model, params, MixedPrecision("cpu"), torch.device("cpu"),
+                                              input_groups(data.values))
+    assert "train.compile: torch.compile cannot compile the augmentation here, augmenting eagerly (RuntimeError: " \
+        "no compiler here)" in capsys.readouterr().err
+    assert torch.equal(torch.get_rng_state(), random_state)
 
 
 def test_the_grad_scaler_is_saved_with_the_training_state_and_restored(tmp_path, monkeypatch):
