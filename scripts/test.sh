@@ -11,4 +11,9 @@ fi
 scripts/setup.sh
 venv="$(realpath -m "${ASL_VENV:-.venv}")"
 export PATH="$venv/bin:$PATH"   # tests run stage scripts and dvc from this environment
+# What the tests write to the temporary folder (pytest's folders, Ray's sessions, torch.compile's and TensorFlow's
+# generated code) goes to one of this run's own, removed however the run ends.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR="$scratch"
 python -m pytest "${quick[@]}" "$@"

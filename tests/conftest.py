@@ -5,8 +5,6 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -65,19 +63,6 @@ def _source(function) -> str:
         return inspect.getsource(function)
     except (OSError, TypeError):
         return ""
-
-
-def pytest_configure(config):
-    """torch.compile's kernel cache (tests compile augmentations) goes to a folder of this run's own, not the
-    machine's /tmp/torchinductor_<user>; it is removed at the end (`pytest_unconfigure`)."""
-    if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
-        config.inductor_cache = os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="asl-inductor-")
-
-
-def pytest_unconfigure(config):
-    if hasattr(config, "inductor_cache"):
-        shutil.rmtree(config.inductor_cache, ignore_errors=True)
-        del os.environ["TORCHINDUCTOR_CACHE_DIR"]
 
 
 def pytest_collection_modifyitems(items):
