@@ -3,7 +3,8 @@
 # `tests`: the determinism and compiled-augmentation tests on CUDA (`pytest -m gpu`); `scale`: benchmarks/scale.py
 # training the default model on the GPU in the variants below (the store on the device with batch 1024, with 4096,
 # and with no augmentation method: the augmenter's fixed work alone; all bf16, compiled (the model and the
-# augmentation), in length buckets); `all`: both. Each part is cut off by `timeout` (160 s, 330 s): a device call needs a limit above their sum.
+# augmentation), in length buckets); `all`: both. Each part is cut off by `timeout` (160 s, 330 s): a device call
+# needs a limit above their sum.
 # (The recorded runs, docs/results/scale-gpu*.json, name the commit whose variants they ran.)
 # Usage: OUT=DIR ASL_COMMIT=<commit> bash benchmarks/gpu.sh [all|tests|scale] [sequences-per-sign (76)]
 # Writes DIR/gpu-tests.log, DIR/scale-gpu.log and DIR/scale-gpu.json (the record for docs/results).
