@@ -130,6 +130,27 @@ def test_an_all_padding_recording_gives_finite_logits_and_gradients():
     assert torch.isfinite(logits).all() and all(torch.isfinite(p.grad).all() for p in model.parameters())
 
 
+def test_compiled_for_training_the_model_takes_batches_of_any_length_without_compiling_again():
+    """`train.compile` (length buckets give each batch its own number of frames): once a second length has made the
+    graphs' lengths symbolic, other lengths compile nothing more. (Compiled, the depthwise convolution's backward
+    would fix the graph to one length, and torch.compile gives up on a function after eight.)"""
+    from torch._dynamo.utils import counters
+
+    model = build(blocks=1, conv_per_block=1, dim=32).train()
+    model.compile()
+
+    def step(frames: int) -> None:
+        logits = model(*padded(recordings([frames, 3]), frames))
+        torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1])).backward()
+
+    step(12)
+    step(9)
+    graphs = counters["stats"]["unique_graphs"]
+    for frames in (7, 15, 20):
+        step(frames)
+    assert counters["stats"]["unique_graphs"] == graphs
+
+
 def test_late_dropout_is_off_before_its_start_epoch_and_on_from_it():
     model = build(late_dropout_start=3)
     model.set_dropout(0.0)  # every other dropout; late dropout keeps its own rate

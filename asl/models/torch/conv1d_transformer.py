@@ -138,10 +138,17 @@ class Conv1DBlock(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         h = F.silu(self.expand(x))
         h = h * mask.unsqueeze(-1).to(h.dtype)  # masked frames are read as zeros by the convolution
-        h = F.pad(h.transpose(1, 2), (self.depthwise.kernel_size[0] - 1, 0))  # (B, W, K-1 + T): causal
-        h = self.depthwise(h).transpose(1, 2)  # (B, T, W)
+        h = self.causal_convolution(h)
         h = self.attention(self.norm(h, mask), mask)
         return x + self.drop_path(self.project(h))
+
+    @torch.compiler.disable
+    def causal_convolution(self, h: torch.Tensor) -> torch.Tensor:
+        """The depthwise convolution over time of (B, T, W), each frame reading itself and the K-1 before it.
+        Always eager, outside any torch.compile graph: compiled, its backward fixes the graph to one number of
+        frames, so batches of each other length would compile again."""
+        h = F.pad(h.transpose(1, 2), (self.depthwise.kernel_size[0] - 1, 0))  # (B, W, K-1 + T): causal
+        return self.depthwise(h).transpose(1, 2)  # (B, T, W)
 
 
 class MultiHeadSelfAttention(nn.Module):
