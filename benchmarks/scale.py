@@ -217,8 +217,7 @@ def training_figures(config, data, inputs: StoreInputs, device: torch.device, ma
     optimizer, _ = model.configure_optimizers()
     batch_size = config.train.batch_size
     groups = inputs.pipeline.groups
-    compile_augmentation = config.train.compile and torch_trainer.compile_training(model, config, precision, device,
-                                                                                   groups)
+    compile_augmentation = torch_trainer.compile_training(model, config, precision, device, groups)
     train_set = torch_trainer.LandmarkDataset(inputs, data.labels, rows)
     augmenter = torch_trainer.apply_callbacks(model, 0, config, groups, compile_augmentation)
     generator = torch.Generator().manual_seed(config.seed)

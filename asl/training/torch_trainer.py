@@ -71,7 +71,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     epochs = 1 if params.train.fast_dev_run else params.train.epochs
     optimizer, scheduler = model.configure_optimizers(epochs)
     groups = input_groups(data.values)
-    compile_augmentation = params.train.compile and compile_training(model, params, precision, device, groups)
+    compile_augmentation = compile_training(model, params, precision, device, groups)
     stopper = EarlyStopping(params.train.early_stop)
     train_set = LandmarkDataset(data.values, data.labels, data.train_rows)
     generator = torch.Generator().manual_seed(params.seed)
@@ -155,9 +155,11 @@ def start_epoch(model: BaseModel, epoch: int, train: TrainConfig) -> None:
 
 def compile_training(model: BaseModel, params: Params, precision: MixedPrecision, device: torch.device,
                      groups: tuple[str, ...]) -> bool:
-    """`train.compile`: compile the model for training and the augmentation of its inputs (of landmark `groups`),
-    each now, on a batch of the training shape; where one cannot be compiled, it runs eagerly with a warning.
-    Returns whether the augmenters are to run compiled."""
+    """`train.compile`: when set, compile the model for training and the augmentation of its inputs (of landmark
+    `groups`), each now, on a batch of the training shape; where one cannot be compiled, it runs eagerly with a
+    warning. Returns whether the augmenters are to run compiled."""
+    if not params.train.compile:
+        return False
     batch_size, shape = params.train.batch_size, model.input_shape
     compile_for_training(model, lambda: training_probe(model, batch_size, precision, device))
     augmenter = epoch_augmenter(0, params, groups, shape.frames, compiled=True)
