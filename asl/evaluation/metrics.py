@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+from sklearn.metrics import roc_auc_score
 
 from asl.errors import AslError
 from asl.params import METRIC_MODES, EvaluateConfig
@@ -38,12 +38,30 @@ def epoch_scores(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, flo
     """The metrics logged every epoch (EPOCH_METRICS), as `classification_metrics` defines them; without its
     top-k and AUC, which cost seconds per epoch at 250 classes and tens of thousands of rows."""
     labels = np.asarray(labels)
-    predicted = probabilities.argmax(axis=1)
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        labels, predicted, labels=np.unique(labels), average="macro", zero_division=0)
-    true_probability = np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, 1.0)
+    return prediction_scores(labels, probabilities.argmax(axis=1), probabilities[np.arange(len(labels)), labels])
+
+
+def prediction_scores(labels: np.ndarray, predicted: np.ndarray, true_probability: np.ndarray) -> dict[str, float]:
+    """`epoch_scores` from what they need of each row: its label, its predicted class and the probability given to
+    its label (so a trainer can reduce the probabilities where they are, and copy only these)."""
+    precision, recall, f1 = macro_scores(labels, predicted)
+    true_probability = np.clip(true_probability, 1e-12, 1.0)
     return {"loss": float(-np.log(true_probability).mean()), "accuracy": float((predicted == labels).mean()),
-            "f1_macro": float(f1), "precision_macro": float(precision), "recall_macro": float(recall)}
+            "f1_macro": f1, "precision_macro": precision, "recall_macro": recall}
+
+
+def macro_scores(labels: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]:
+    """Macro precision, recall and F1 over the classes present in `labels`, from counts: what scikit-learn's
+    `precision_recall_fscore_support(labels=np.unique(labels), average="macro", zero_division=0)` returns, in a
+    fraction of its time. A present class never predicted has precision 0."""
+    classes = np.unique(labels)
+    size = int(max(labels.max(initial=0), predicted.max(initial=0))) + 1
+    true_count = np.bincount(labels, minlength=size)[classes].astype(np.float64)
+    predicted_count = np.bincount(predicted, minlength=size)[classes].astype(np.float64)
+    hits = np.bincount(labels[labels == predicted], minlength=size)[classes].astype(np.float64)
+    precision = np.divide(hits, predicted_count, out=np.zeros_like(hits), where=predicted_count > 0)
+    recall, f1 = hits / true_count, 2 * hits / (true_count + predicted_count)  # each class present: no 0 / 0
+    return float(precision.mean()), float(recall.mean()), float(f1.mean())
 
 
 def one_vs_rest_auc(labels: np.ndarray, probabilities: np.ndarray, classes: np.ndarray) -> float | None:

@@ -17,12 +17,13 @@ from asl.data.inputs import input_groups
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
 from asl.check import raise_problems
-from asl.models.torch.base import (BaseModel, StepOptions, host_probabilities, mark_checkpoint_finished,
-                                   predict_probabilities, resolve_device)
+from asl.evaluation.metrics import prediction_scores
+from asl.models.torch.base import (BaseModel, StepOptions, device_logits, mark_checkpoint_finished,
+                                   resolve_device)
 from asl.params import Params, TrainConfig, range_problems
 from asl.progress import Progress
 from asl.training.callbacks import dropout_schedule, epoch_augmenter
-from asl.training.common import TrainingData, checkpoint_extras, epoch_metrics
+from asl.training.common import TrainingData, checkpoint_extras
 from asl.training.early_stopping import EarlyStopping
 from asl.training.logging import EpochLogger
 from asl.training.precision import MixedPrecision, compile_for_training, compiles, mixed_precision
@@ -220,12 +221,22 @@ def train_epoch(model: BaseModel, loader: torch.utils.data.DataLoader, optimizer
 
 
 def collected_metrics(labels: list[torch.Tensor], logits: list[torch.Tensor]) -> dict[str, float | None]:
-    """The epoch's metrics (`epoch_metrics`) of batches of labels and logits collected on the device."""
-    return epoch_metrics(torch.cat(labels).cpu().numpy(), host_probabilities(logits))
+    """The epoch's metrics (`device_metrics`) of batches of labels and logits collected on the device."""
+    return device_metrics(torch.cat(labels), torch.cat(logits))
+
+
+def device_metrics(labels: torch.Tensor, logits: torch.Tensor) -> dict[str, float | None]:
+    """The metrics logged every epoch (`asl.evaluation.metrics.epoch_scores`) of labels and logits on the device:
+    the probabilities (float32 whatever the autocast) are reduced there to each row's predicted class and the
+    probability of its label, and only those are copied to the host, not a probability for every class."""
+    probabilities = torch.softmax(logits.float(), dim=1)
+    predicted = probabilities.argmax(dim=1)
+    true_probability = probabilities.gather(1, labels[:, None].long())[:, 0]
+    return prediction_scores(*(part.cpu().numpy() for part in (labels, predicted, true_probability)))
 
 
 def evaluate_rows(model: BaseModel, data: TrainingData, rows: np.ndarray, batch_size: int, device: torch.device,
                   max_batches: int | None = None, precision: MixedPrecision | None = None) -> dict[str, float | None]:
     rows = rows[: max_batches * batch_size] if max_batches else rows
-    probabilities = predict_probabilities(model, data.values, rows, batch_size, device, precision)
-    return epoch_metrics(data.labels[rows], probabilities)
+    logits = device_logits(model, data.values, rows, batch_size, device, precision)
+    return device_metrics(torch.from_numpy(data.labels[rows]).to(device), logits)

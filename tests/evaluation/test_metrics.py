@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from asl.errors import AslError
-from asl.evaluation.metrics import classification_metrics, evaluation_metrics, participant_bootstrap_interval
+from sklearn.metrics import precision_recall_fscore_support
+
+from asl.evaluation.metrics import (classification_metrics, evaluation_metrics, macro_scores,
+                                    participant_bootstrap_interval)
 from asl.params import EvaluateConfig
 
 # Four rows, six classes. Predicted (argmax): 0, 1, 1, 3; labels 0, 1, 2, 2.
@@ -28,6 +31,18 @@ def test_accuracy_top_k_and_macro_scores_by_hand():
     assert scores["recall_macro"] == pytest.approx(2 / 3)
     assert scores["f1_macro"] == pytest.approx((1 + 2 / 3 + 0) / 3)
     assert scores["loss"] == pytest.approx(-np.mean(np.log([0.5, 0.6, 1e-12, 0.3])))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_macro_scores_from_counts_equal_scikit_learns(seed):
+    """250 classes, some never occurring and some occurring but never predicted, predictions of absent classes."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 200, 3000)
+    predicted = np.where(rng.random(3000) < 0.4, labels, rng.integers(0, 250, 3000))
+    predicted[np.isin(predicted, [3, 7, 11])] = 12  # present classes never predicted
+    expected = precision_recall_fscore_support(labels, predicted, labels=np.unique(labels), average="macro",
+                                               zero_division=0)[:3]
+    assert macro_scores(labels, predicted) == expected  # the same sums in the same order: equal to the bit
 
 
 def test_top5_is_always_top_5_and_another_k_adds_its_own_key():

@@ -17,7 +17,7 @@ from asl.errors import AslError
 from asl.landmarks import LIP_POINTS
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
-from asl.models.torch.base import load_model_from_checkpoint
+from asl.models.torch.base import load_model_from_checkpoint, predict_probabilities
 from asl.models.torch.conv1d_transformer import motion_features
 from asl.params import AwpConfig, load_params
 from asl.training import torch_trainer
@@ -204,5 +204,5 @@ def test_trains_two_epochs_on_real_competition_files(gislr_sample, tmp_path):
     assert summary["epochs_run"] == 2 and 0 <= summary["best_valid_accuracy"] <= 1
     model, extras = load_model_from_checkpoint(tmp_path / "model.pt")
     assert extras["inputs"]["transform"]["name"] == "variable_frames" and extras["signs"] == signs
-    probabilities = torch_trainer.predict_probabilities(model, inputs, np.arange(48), 16, torch.device("cpu"))
+    probabilities = predict_probabilities(model, inputs, np.arange(48), 16, torch.device("cpu"))
     assert probabilities.shape == (48, len(signs)) and np.isfinite(probabilities).all()

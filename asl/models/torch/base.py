@@ -221,22 +221,25 @@ def resolve_device(setting: str) -> torch.device:
     return torch.device(setting)
 
 
-def host_probabilities(logits: list[torch.Tensor]) -> np.ndarray:
-    """Softmax of batches of logits on their device (in float32 whatever the autocast), copied to the host once."""
-    return torch.softmax(torch.cat(logits).float(), dim=1).cpu().numpy()
-
-
 def predict_probabilities(model: BaseModel | FrozenModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
                           device: torch.device, precision: MixedPrecision | None = None) -> np.ndarray:
-    """Class probabilities (len(rows), classes) of preprocessed sequences, read batch by batch; the logits stay on
-    the device until the last batch. `precision` (a `BaseModel` only): the training's autocast."""
-    outputs = []
+    """Class probabilities (len(rows), classes) of preprocessed sequences (`device_logits`), copied to the host once;
+    in float32 whatever the autocast."""
+    logits = device_logits(model, values, rows, batch_size, device, precision)
+    return torch.softmax(logits.float(), dim=1).cpu().numpy()
+
+
+def device_logits(model: BaseModel | FrozenModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
+                  device: torch.device, precision: MixedPrecision | None = None) -> torch.Tensor:
+    """Logits (len(rows), classes) of preprocessed sequences, read batch by batch, left on `device`. `precision`
+    (a `BaseModel` only): the training's autocast."""
+    outputs = [torch.zeros(0, model.num_classes, device=device)]
     settings = {"precision": precision} if precision is not None else {}
     for start in range(0, len(rows), batch_size):
         x, mask = model_batch(values, rows[start:start + batch_size])
         outputs.append(model.predict_logits(torch.from_numpy(x).to(device, non_blocking=True).float(),
                                             torch.from_numpy(mask).to(device, non_blocking=True), **settings))
-    return host_probabilities(outputs) if outputs else np.zeros((0, model.num_classes), dtype=np.float32)
+    return torch.cat(outputs)
 
 
 class FrozenModel:
