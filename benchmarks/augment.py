@@ -20,7 +20,9 @@ device, which runs every op without data: a copy is an op from a CPU tensor to a
 threads only add their synchronisation, which dominates on a shared machine). Then the same methods compiled, as
 `train.compile` runs them: `compiled_kernels_per_batch` (the kernels torch.compile's inductor generates for their
 one graph, here for the CPU; for a GPU it generates Triton kernels, whose count may differ) and
-`host_ms_per_batch_tiny_compiled`.
+`host_ms_per_batch_tiny_compiled`. And what of the host's work grows with the batch: `host_draw_ms_per_batch`,
+drawing the parameters of a whole batch (`--batch` sequences; frame dropout's per-frame numbers are made on the
+device, so the frames do not count), median of `--tiny-repeats`.
 """
 
 from __future__ import annotations
@@ -124,6 +126,8 @@ def main(batch: int = 512, frames: int = 384, landmarks: int = 118, coordinates:
         print(f"{label}: the model reads {model_landmarks} landmarks, not {landmarks}: no figures of the batch")
         figures.section(label)
     host_overhead(figures, augmenter, tiny_batch, tiny_frames, model_landmarks, coordinates, tiny_repeats)
+    draw_seconds = median_seconds(lambda: augmenter.draw(batch, 0, 0), tiny_repeats)
+    figures.line("host_draw_ms_per_batch", draw_seconds * 1000, ".2f")
     figures.write()
 
 

@@ -13,10 +13,12 @@ the arithmetic; the result marks them as the input did: NaN if the batch holds a
 stay missing, padded frames stay padding.
 
 Randomness: `BatchAugmenter` draws every per-sequence parameter on the host with a numpy Generator seeded from
-(seed, epoch, batch index): small (B,) or (B, T) arrays, moved to the values' device with the layout's indices in
-one copy that nothing waits for; constants are made on the device. All the work on the values is array operations
-through `_Ops` (torch or numpy), with no per-sequence Python loop and no read-back from the device, so torch and
-numpy give the same result for the same seed.
+(seed, epoch, batch index): small (B,) arrays, moved to the values' device with the layout's indices in one copy
+that nothing waits for; constants are made on the device. What is random per frame (frame dropout) is made on the
+device from a key drawn per sequence, by an integer hash (`_frame_uniforms`), so the host's work per batch does not
+grow with its length. All the work on the values is array operations through `_Ops` (torch or numpy), with no
+per-sequence Python loop and no read-back from the device, so torch and numpy give the same result for the same
+seed.
 
 Each augmentation is a frozen dataclass (its configuration) that draws its parameters (`draw`) and applies them
 (`apply`); each is applied to each sequence with its own `probability`. The landmark layout they need (the mirror
@@ -203,7 +205,7 @@ class Augmentation(Protocol):
     probability: float
     name: ClassVar[str]
 
-    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params: ...
+    def draw(self, rng: np.random.Generator, batch: int) -> Params: ...
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]: ...
 
@@ -268,7 +270,7 @@ class Shift:
     max_shift: float = 0.01
     name: ClassVar[str] = "shift"
 
-    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+    def draw(self, rng: np.random.Generator, batch: int) -> Params:
         return {"offset": rng.uniform(-self.max_shift, self.max_shift, size=(batch, 2))}
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
@@ -288,7 +290,7 @@ class Scaling:
     max_scale: float = 1.1
     name: ClassVar[str] = "scaling"
 
-    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+    def draw(self, rng: np.random.Generator, batch: int) -> Params:
         return {"factor": rng.uniform(self.min_scale, self.max_scale, size=batch)}
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
@@ -306,7 +308,7 @@ class Rotation:
     max_angle: float = 10.0
     name: ClassVar[str] = "rotation"
 
-    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+    def draw(self, rng: np.random.Generator, batch: int) -> Params:
         degrees = rng.uniform(-self.max_angle, self.max_angle, size=batch)
         return {"matrix": _rotation(degrees)}
 
@@ -334,7 +336,7 @@ class Affine:
     max_shift: float = 0.1
     name: ClassVar[str] = "affine"
 
-    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+    def draw(self, rng: np.random.Generator, batch: int) -> Params:
         scale = rng.uniform(self.min_scale, self.max_scale, size=batch)
         aspect = np.exp(rng.uniform(-np.log(self.max_aspect), np.log(self.max_aspect), size=batch))
         shear = rng.uniform(-self.max_shear, self.max_shear, size=batch)
@@ -364,7 +366,7 @@ class Mirror:
     axis: float = 0.5
     name: ClassVar[str] = "mirror"
 
-    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+    def draw(self, rng: np.random.Generator, batch: int) -> Params:
         return {}
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
@@ -410,7 +412,7 @@ class Resample:
     max_rate: float = 1.5
     name: ClassVar[str] = "resample"
 
-    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+    def draw(self, rng: np.random.Generator, batch: int) -> Params:
         return {"rate": rng.uniform(self.min_rate, self.max_rate, size=batch), "crop": rng.random(batch)}
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
@@ -439,14 +441,15 @@ class FrameDropout:
     rate: float = 0.05
     name: ClassVar[str] = "frame_dropout"
 
-    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
-        return {"drop": rng.random((batch, frames)) < self.rate, "rescue": rng.random(batch)}
+    def draw(self, rng: np.random.Generator, batch: int) -> Params:
+        return {"key": rng.integers(0, 2**32, batch, dtype=np.int64), "rescue": rng.random(batch)}
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
         ops, lib = batch.ops, batch.ops.lib
         mask, frames = batch.mask, batch.values.shape[2]
         count = ops.count(mask, 1)
-        keep = mask & ~(params["drop"] & params["applied"][:, None])
+        drop = _frame_uniforms(ops, params["key"], frames) < self.rate
+        keep = mask & ~(drop & params["applied"][:, None])
         real = _real_order(batch, mask)
         rescue = ops.take_time(real, ops.long(lib.minimum(lib.floor(params["rescue"] * count),
                                                           (count - 1).clip(min=0.0)))[:, None])
@@ -457,6 +460,24 @@ class FrameDropout:
         positions = time * (kept[:, None] - 1) / (count - 1).clip(min=1.0)[:, None]
         values = _resample_frames(batch, _real_order(batch, keep), kept, positions, new_mask)
         return values, new_mask
+
+
+def _frame_uniforms(ops: _Ops, keys: Any, frames: int) -> Any:
+    """(B, frames) uniforms in [0, 1) (24 bits each), made where the keys are: a counter-based generator that hashes
+    each sequence's 32-bit key (drawn on the host) with each frame's index (Wellons' lowbias32 hash). Its integer
+    arithmetic never overflows int64, so numpy and torch, eager or compiled, make the same bits; nothing of size
+    B × T is drawn on the host or copied to the device."""
+    x = keys[:, None] ^ _times_mod_2_32(ops.arange(frames), 0x9E3779B9)[None]  # frames a golden-ratio step apart
+    for shift, multiplier in ((16, 0x7FEB352D), (15, 0x846CA68B)):
+        x = _times_mod_2_32(x ^ (x >> shift), multiplier)
+    return ops.float((x ^ (x >> 16)) >> 8) * 2.0**-24
+
+
+def _times_mod_2_32(x: Any, constant: int) -> Any:
+    """x × constant mod 2**32, for int64 x in [0, 2**32): the constant in 16-bit halves keeps every product below
+    2**48."""
+    low, high = constant & 0xFFFF, constant >> 16
+    return (x * low + (((x * high) & 0xFFFF) << 16)) & 0xFFFFFFFF
 
 
 @dataclass(frozen=True)
@@ -470,7 +491,7 @@ class FrameMask:
     max_fraction: float = 0.4
     name: ClassVar[str] = "frame_mask"
 
-    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+    def draw(self, rng: np.random.Generator, batch: int) -> Params:
         return {"fraction": rng.uniform(self.min_fraction, self.max_fraction, size=batch), "offset": rng.random(batch)}
 
     def apply(self, batch: _Batch, params: dict[str, Any], layout: Layout) -> tuple[Any, Any]:
@@ -495,7 +516,7 @@ class Cutout:
     high: float = 1.0
     name: ClassVar[str] = "cutout"
 
-    def draw(self, rng: np.random.Generator, batch: int, frames: int) -> Params:
+    def draw(self, rng: np.random.Generator, batch: int) -> Params:
         return {"corner": rng.uniform(self.low, self.high, size=(batch, 2)),
                 "size": rng.uniform(self.min_size, self.max_size, size=batch)}
 
@@ -538,16 +559,9 @@ class BatchAugmenter:
 
     def __call__(self, values: Any, mask: Any, epoch: int, batch_index: int) -> tuple[Any, Any]:
         """New (values (B, T', L, C), mask (B, T')); the inputs are not modified."""
-        rng = np.random.default_rng((self.seed, epoch, batch_index))
         size, frames = values.shape[0], self.output_frames(values.shape[1])
-        steps = []
-        for augmentation in self.augmentations:
-            applied = rng.random(size) < augmentation.probability
-            drawn = augmentation.draw(rng, size, frames)  # all but resample see `frames` frames
-            if augmentation.probability > 0:
-                steps.append((augmentation, {"applied": applied, **drawn}))
         ops = _Ops(values)
-        steps, layout = self._on_device(ops, steps)
+        steps, layout = self._on_device(ops, self.draw(size, epoch, batch_index))
         dtype, fill = values.dtype, _fill(ops, values)
         values = ops.cast(values, ops.float32())  # frame arithmetic needs float32 (float16 overflows at 65504)
         chunk = self.chunk if self.chunk and (not ops.torch or ops.device.type == "cpu") else size
@@ -561,6 +575,18 @@ class BatchAugmenter:
                      for start in range(0, size, chunk)]
             values, mask = ops.concat([part[0] for part in parts], 0), ops.concat([part[1] for part in parts], 0)
         return ops.cast(values, dtype), mask
+
+    def draw(self, size: int, epoch: int, batch_index: int) -> list[tuple[Augmentation, Params]]:
+        """Each applied step with its parameters for a batch of `size` sequences, drawn on the host from (seed,
+        epoch, batch index): whether it applies to each sequence, and what it draws."""
+        rng = np.random.default_rng((self.seed, epoch, batch_index))
+        steps = []
+        for augmentation in self.augmentations:
+            applied = rng.random(size) < augmentation.probability
+            drawn = augmentation.draw(rng, size)
+            if augmentation.probability > 0:
+                steps.append((augmentation, {"applied": applied, **drawn}))
+        return steps
 
     def _on_device(self, ops: _Ops, steps: list[tuple[Augmentation, Params]]) -> tuple[list, Layout]:
         """The steps with their draws, and the layout, on the values' device: all in one copy (`_Ops.asarrays`)."""

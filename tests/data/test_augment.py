@@ -26,6 +26,7 @@ from asl.data.augment import (
     Shift,
     _Batch,
     _Ops,
+    _frame_uniforms,
     check_methods,
     layout_of,
     training_augmenter,
@@ -276,7 +277,7 @@ def test_rotation_by_a_known_angle_moves_a_point_where_expected():
     centre = values[0][:, SHOULDERS].mean(axis=1).mean(axis=0)  # sequence 0: shoulders observed everywhere
     rotated, _ = run(Affine(1.0, min_scale=1, max_scale=1, max_shear=0, max_angle=0, max_shift=0), values, mask)
     np.testing.assert_allclose(rotated[0], values[0], atol=1e-6, equal_nan=True)  # identity affine
-    params = {"applied": np.ones(4, bool), "matrix": Rotation(1.0, 90.0).draw(FixedAngle(90.0), 4, 12)["matrix"]}
+    params = {"applied": np.ones(4, bool), "matrix": Rotation(1.0, 90.0).draw(FixedAngle(90.0), 4)["matrix"]}
     out, _ = apply_drawn(Rotation(1.0, 90.0), values, mask, params)
     point, moved = values[0, 4, 30], out[0, 4, 30]
     # 90 degrees: (dx, dy) -> (-dy, dx) about the centre; z untouched
@@ -389,6 +390,37 @@ def test_frame_dropout_resamples_kept_frames_back_to_the_length():
         if length:  # one frame kept, repeated over the length
             np.testing.assert_array_equal(everything[row, :length], np.broadcast_to(everything[row, :1],
                                                                                     everything[row, :length].shape))
+
+
+def lowbias32(x: int) -> int:
+    """Wellons' lowbias32 hash in Python's exact integers: the reference for `_frame_uniforms`."""
+    x ^= x >> 16
+    x = x * 0x7FEB352D % 2**32
+    x ^= x >> 15
+    x = x * 0x846CA68B % 2**32
+    return x ^ (x >> 16)
+
+
+def test_frame_uniforms_are_the_lowbias32_hash_of_key_and_frame_alike_in_numpy_and_torch():
+    keys = np.array([0, 1, 2**31, 2**32 - 1, 0x9E3779B9], dtype=np.int64)  # the extremes of a 32-bit key
+    expected = np.array([[lowbias32(key ^ frame * 0x9E3779B9 % 2**32) >> 8 for frame in range(600)]
+                         for key in keys.tolist()], dtype=np.float64) / 2**24
+    in_numpy = _frame_uniforms(_Ops(np.zeros(1, np.float32)), keys, 600)
+    in_torch = _frame_uniforms(_Ops(torch.zeros(1)), torch.from_numpy(keys), 600)
+    assert in_numpy.dtype == np.float32 and in_torch.dtype == torch.float32
+    np.testing.assert_array_equal(in_numpy, expected)  # 24 bits: exact in float32
+    np.testing.assert_array_equal(in_torch.numpy(), expected)
+
+
+def test_frame_uniforms_are_uniform_and_independent_across_frames_and_keys():
+    keys = np.random.default_rng(0).integers(0, 2**32, 2000, dtype=np.int64)
+    uniforms = _frame_uniforms(_Ops(np.zeros(1, np.float32)), keys, 384).astype(np.float64)  # 768,000 draws
+    assert 0 <= uniforms.min() and uniforms.max() < 1
+    counts = np.histogram(uniforms, bins=10, range=(0, 1))[0]
+    assert np.abs(counts / uniforms.size - 0.1).max() < 0.002  # 5 standard errors: 0.00034 each
+    assert abs(np.corrcoef(uniforms[:, :-1].ravel(), uniforms[:, 1:].ravel())[0, 1]) < 0.006  # next frame
+    assert abs(np.corrcoef(uniforms[:-1].ravel(), uniforms[1:].ravel())[0, 1]) < 0.006  # next sequence
+    assert abs((uniforms < 0.05).mean() - 0.05) < 0.0013  # a frame dropout rate
 
 
 def test_output_frames_reach_what_resample_can_up_to_max_frames():
