@@ -1,18 +1,21 @@
 """Test accuracy of registered models, as the pipeline measures it: the README's accuracy tables come from this.
 
 Usage: python benchmarks/zoo_accuracy.py [--framework pytorch|tensorflow] [--model NAME ...] [--raw-dir DIR]
-                                         [--set KEY=VALUE ...]
+                                         [--set KEY=VALUE ...] [--seeds N]
 Runs the stage scripts exactly as `dvc repro` / `dvc exp run -S model=<Name>` would, on params.yaml with only
 `--set` values (YAML, e.g. `--set 'split.test_participants=[30680, 53618]'`), `model` and `framework` changed:
 clean, preprocess and split once (of `--raw-dir`, default `data.raw_dir`), then train and evaluate per model, all in a
 scratch folder removed at the end. Prints one Markdown table row per model: test accuracy with its 95% interval
 (bootstrap over test participants), macro F1, the test recordings and participants, and the wall time of train +
-evaluate.
+evaluate. With `--seeds N` above 1, each model also trains and is evaluated with `seed` + 1, ..., `seed` + N - 1 (the
+same data and split: only training's randomness changes), and its row adds the test accuracy's mean and range over
+the N runs: how far apart runs that differ only by chance land, the noise any one figure carries.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,6 +83,7 @@ def main(
     model: Optional[list[str]] = typer.Option(None, help="models to score (default: every registered one)"),
     raw_dir: Optional[Path] = typer.Option(None, help="Kaggle-layout folder (default: params' data.raw_dir)"),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="KEY=VALUE of params.yaml (YAML value)"),
+    seeds: int = typer.Option(1, min=1, help="training seeds per model: seed, seed + 1, ... (above 1: the spread)"),
     json_path: Path = JSON_OPTION,
 ) -> None:
     params = with_settings(yaml.safe_load((REPO / "params.yaml").read_text()), set_ or [])
@@ -100,11 +104,26 @@ def main(
             shown = "n/a (one test participant)" if interval is None else f"[{interval[0]:.3f}, {interval[1]:.3f}]"
             print(f"| `{name}` | {metrics['accuracy']:.3f} {shown} | {metrics['f1_macro']:.3f} "
                   f"| {metrics['n_test']} ({len(metrics['per_participant'])}) | {seconds:.0f} s |", flush=True)
-            figures.row(name, {"test_accuracy": round(metrics["accuracy"], 3), "interval_95": shown,
-                               "f1_macro": round(metrics["f1_macro"], 3), "test_recordings": metrics["n_test"],
-                               "test_participants": len(metrics["per_participant"]),
-                               "train_plus_evaluate_s": round(seconds)})
+            row = {"test_accuracy": round(metrics["accuracy"], 3), "interval_95": shown,
+                   "f1_macro": round(metrics["f1_macro"], 3), "test_recordings": metrics["n_test"],
+                   "test_participants": len(metrics["per_participant"]), "train_plus_evaluate_s": round(seconds)}
+            if seeds > 1:
+                accuracies = [metrics["accuracy"]] + [
+                    score({**params, "model": name, "framework": framework, "seed": params["seed"] + offset},
+                          raw_dir, data, seed_run(run, offset))[0]["accuracy"] for offset in range(1, seeds)]
+                row |= {"seeds": seeds, "seeds_accuracy_mean": round(statistics.mean(accuracies), 3),
+                        "seeds_accuracy_range": f"[{min(accuracies):.3f}, {max(accuracies):.3f}]"}
+                print(f"  {name} over seeds {params['seed']}..{params['seed'] + seeds - 1}: test accuracy "
+                      + ", ".join(f"{accuracy:.3f}" for accuracy in accuracies), flush=True)
+            figures.row(name, row)
             figures.write()  # after every model: a long run keeps what it measured
+
+
+def seed_run(run: Path, offset: int) -> Path:
+    """The folder of a model's run with `seed` + `offset`."""
+    folder = run / f"seed+{offset}"
+    folder.mkdir()
+    return folder
 
 
 if __name__ == "__main__":
