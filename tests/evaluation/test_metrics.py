@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from asl.errors import AslError
 from sklearn.metrics import precision_recall_fscore_support
 
+from asl.errors import AslError
 from asl.evaluation.metrics import (classification_metrics, evaluation_metrics, macro_scores,
                                     participant_bootstrap_interval)
 from asl.params import EvaluateConfig
