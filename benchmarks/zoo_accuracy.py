@@ -99,7 +99,8 @@ def main(
         for name in model or model_names(framework):
             run = work / name
             run.mkdir()
-            metrics, seconds = score({**params, "model": name, "framework": framework}, raw_dir, data, run)
+            model_params = {**params, "model": name, "framework": framework}
+            metrics, seconds = score(model_params, raw_dir, data, run)
             interval = metrics["accuracy_ci95"]
             shown = "n/a (one test participant)" if interval is None else f"[{interval[0]:.3f}, {interval[1]:.3f}]"
             print(f"| `{name}` | {metrics['accuracy']:.3f} {shown} | {metrics['f1_macro']:.3f} "
@@ -108,9 +109,9 @@ def main(
                    "f1_macro": round(metrics["f1_macro"], 3), "test_recordings": metrics["n_test"],
                    "test_participants": len(metrics["per_participant"]), "train_plus_evaluate_s": round(seconds)}
             if seeds > 1:
-                accuracies = [metrics["accuracy"]] + [
-                    score({**params, "model": name, "framework": framework, "seed": params["seed"] + offset},
-                          raw_dir, data, seed_run(run, offset))[0]["accuracy"] for offset in range(1, seeds)]
+                reruns = [score({**model_params, "seed": params["seed"] + offset}, raw_dir, data, seed_run(run, offset))
+                          for offset in range(1, seeds)]
+                accuracies = [metrics["accuracy"]] + [rerun["accuracy"] for rerun, _ in reruns]
                 row |= {"seeds": seeds, "seeds_accuracy_mean": round(statistics.mean(accuracies), 3),
                         "seeds_accuracy_range": f"[{min(accuracies):.3f}, {max(accuracies):.3f}]"}
                 print(f"  {name} over seeds {params['seed']}..{params['seed'] + seeds - 1}: test accuracy "

@@ -233,13 +233,13 @@ def device_logits(model: BaseModel | FrozenModel, values: np.ndarray, rows: np.n
                   device: torch.device, precision: MixedPrecision | None = None) -> torch.Tensor:
     """Logits (len(rows), classes) of preprocessed sequences, read batch by batch, left on `device`. `precision`
     (a `BaseModel` only): the training's autocast."""
-    outputs = [torch.zeros(0, model.num_classes, device=device)]
+    outputs = []
     settings = {"precision": precision} if precision is not None else {}
     for start in range(0, len(rows), batch_size):
         x, mask = model_batch(values, rows[start:start + batch_size])
         outputs.append(model.predict_logits(torch.from_numpy(x).to(device, non_blocking=True).float(),
                                             torch.from_numpy(mask).to(device, non_blocking=True), **settings))
-    return torch.cat(outputs)
+    return torch.cat(outputs) if outputs else torch.zeros(0, model.num_classes, device=device)
 
 
 class FrozenModel:
