@@ -64,23 +64,37 @@ def gpu_name() -> str:
     return "none"
 
 
-def cpu_model() -> str:
+def cpuinfo_field(name: str) -> str | None:
+    """The first value of `name` in /proc/cpuinfo (Linux), else None."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.split(":", 1)[0].strip() == name:
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return None
+
+
+def cpu_model() -> str:
+    return cpuinfo_field("model name") or platform.processor() or platform.machine()
+
+
+def vector_isa() -> str:
+    """The widest x86 vector instruction set the CPU has (what PyTorch's CPU kernels are chosen by: the same seed
+    gives other last digits on another one), else the architecture's name."""
+    flags = set((cpuinfo_field("flags") or "").split())
+    return next((isa for flag, isa in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX")) if flag in flags),
+                platform.machine())
 
 
 def machine(load_at_start: float) -> dict:
     """What the figures were measured on, with the 1-minute load average (others' work on the same CPUs)."""
     import psutil
 
-    return {"cpu": cpu_model(), "cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 1e9),
-            "gpu": gpu_name(), "load_average_1min_start": round(load_at_start, 2),
-            "load_average_1min_end": round(os.getloadavg()[0], 2), "python": platform.python_version()}
+    return {"cpu": cpu_model(), "vector_isa": vector_isa(), "cores": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 1e9), "gpu": gpu_name(),
+            "load_average_1min_start": round(load_at_start, 2), "load_average_1min_end": round(os.getloadavg()[0], 2),
+            "python": platform.python_version()}
 
 
 def command_line(argv: list[str]) -> str:

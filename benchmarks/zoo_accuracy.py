@@ -15,6 +15,7 @@ the N runs: how far apart runs that differ only by chance land, the noise any on
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -33,9 +34,10 @@ REPO = Path(__file__).resolve().parents[1]
 app = typer.Typer(add_completion=False)
 
 
-def run_stage(stage: str, *arguments: str | Path) -> None:
+def run_stage(stage: str, *arguments: str | Path, environment: dict[str, str] | None = None) -> None:
+    """Run a stage script; `environment`: variables set for it on top of this process's."""
     result = subprocess.run([sys.executable, str(REPO / "stages" / f"{stage}.py"), *map(str, arguments)],
-                            cwd=REPO, capture_output=True, text=True)
+                            cwd=REPO, capture_output=True, text=True, env={**os.environ, **(environment or {})})
     if result.returncode != 0:
         raise SystemExit(f"{stage} failed:\n{result.stderr[-2000:]}")
 
@@ -65,15 +67,18 @@ def prepare(raw_dir: Path, params: Path, work: Path) -> list[str]:
     return [*map(str, data), "--split", str(work / "split.csv")]
 
 
-def score(params: dict, raw_dir: Path, data: list[str], work: Path) -> tuple[dict, float]:
-    """Train and evaluate one model with the stage scripts; returns eval.json and the seconds both took."""
+def score(params: dict, raw_dir: Path, data: list[str], work: Path,
+          environment: dict[str, str] | None = None) -> tuple[dict, float]:
+    """Train and evaluate one model with the stage scripts (with `environment` set for both); returns eval.json and
+    the seconds both took. The checkpoint is `work`/best."""
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     start = time.perf_counter()
     run_stage("train", "--params", work / "params.yaml", *data, "--checkpoint", work / "best", "--live-dir",
-              work / "dvclive", "--tensorboard-dir", work / "runs")
+              work / "dvclive", "--tensorboard-dir", work / "runs", environment=environment)
     run_stage("evaluate", "--params", work / "params.yaml", "--checkpoint", work / "best", *data, "--raw-dir", raw_dir,
               "--metrics", work / "eval.json", "--robustness", work / "robustness.json", "--predictions",
-              work / "predictions.csv", "--unscorable", work / "unscorable.csv", "--report", work / "report.txt")
+              work / "predictions.csv", "--unscorable", work / "unscorable.csv", "--report", work / "report.txt",
+              environment=environment)
     return json.loads((work / "eval.json").read_text()), time.perf_counter() - start
 
 

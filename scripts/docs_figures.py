@@ -61,8 +61,10 @@ def machine_text(machine: dict) -> str:
     if "note" in machine:
         return machine["note"]
     gpu = "no GPU" if machine["gpu"] == "none" else machine["gpu"]
-    return (f"{machine['cpu']} ({machine['cores']} cores, {machine['memory_gb']} GB, {gpu}; 1-minute load average "
-            f"{machine['load_average_1min_start']} at the start, {machine['load_average_1min_end']} at the end)")
+    isa = f"{machine['vector_isa']}, " if "vector_isa" in machine else ""  # older records lack it
+    load = f"{machine['load_average_1min_start']} at the start, {machine['load_average_1min_end']} at the end"
+    return (f"{machine['cpu']} ({isa}{machine['cores']} cores, {machine['memory_gb']} GB, {gpu}; "
+            f"1-minute load average {load})")
 
 
 def stamp(record: dict) -> str:
