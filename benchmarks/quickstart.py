@@ -1,6 +1,8 @@
 """The README's quick start as a new user runs it: a fresh clone of HEAD, alone in a scratch folder (no ../shared),
 then `scripts/setup.sh`, `dvc repro` on the built-in sample and `scripts/test.sh --quick`, each timed; then whether
-`git status` is clean after the reproduction (the committed dvc.lock reproduced bit for bit).
+`git status` is clean after the reproduction (the committed dvc.lock reproduced bit for bit), and which metrics
+`dvc metrics diff` finds changed and by how much at most (a CPU other than the one that made dvc.lock rounds the
+training's sums otherwise: benchmarks/reproducibility.py).
 
 Usage: python benchmarks/quickstart.py [--json PATH]
 The clone, its environment and its outputs live in a temporary folder that is removed at the end. The install uses
@@ -9,6 +11,7 @@ pip's configured indexes and cache, as a user's would. Prints one figure per lin
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -29,8 +32,16 @@ def timed(command: list[str], cwd: Path, environment: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def main(json: Path = JSON_OPTION) -> None:
-    figures = Figures(json)
+def metric_changes(clone: Path, environment: dict[str, str]) -> dict[str, float]:
+    """Each metric whose value `dvc metrics diff` finds changed in the workspace, with the absolute change."""
+    diff = json.loads(subprocess.run(["dvc", "metrics", "diff", "--json"], cwd=clone, env=environment,
+                                     capture_output=True, text=True, check=True).stdout or "{}")
+    return {f"{path}:{name}": abs(change["diff"]) for path, metrics in diff.items()
+            for name, change in metrics.items() if isinstance(change.get("diff"), (int, float))}
+
+
+def main(json_path: Path = JSON_OPTION) -> None:
+    figures = Figures(json_path)
     scratch = Path(tempfile.mkdtemp(prefix="asl-quickstart-"))
     try:
         clone = scratch / "asl"
@@ -44,11 +55,14 @@ def main(json: Path = JSON_OPTION) -> None:
         repro = timed(["dvc", "repro"], clone, environment)
         changed = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True,
                                  check=True).stdout.splitlines()
+        metrics_changed = metric_changes(clone, environment)
         quick = timed(["scripts/test.sh", "--quick", "-q", "-p", "no:cacheprovider"], clone, environment)
         figures.line("setup_s", setup, ".0f")
         figures.line("dvc_repro_s", repro, ".0f")
         figures.line("test_quick_s", quick, ".0f")
         figures.line("files_changed_after_repro", len(changed))
+        figures.line("metrics_changed_after_repro", len(metrics_changed))
+        figures.line("largest_metric_change_after_repro", max(metrics_changed.values(), default=0.0), ".1e")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     figures.write()

@@ -41,11 +41,13 @@ RECORD = {"benchmark": "x", "command": "python benchmarks/x.py --runs 3", "commi
                       "LSTMPredictor": {"size_mb": 0.8, "fits": "yes"}}}
 
 
-def test_check_finds_a_stale_table_and_rendering_fixes_it(tmp_path):
+@pytest.mark.parametrize("vector_isa", [None, "AVX2"])  # records made before machines named it have none
+def test_check_finds_a_stale_table_and_rendering_fixes_it(tmp_path, vector_isa):
     (tmp_path / "scripts").mkdir()
     script = shutil.copy(SCRIPT, tmp_path / "scripts")
     (tmp_path / "docs" / "results").mkdir(parents=True)
-    (tmp_path / "docs" / "results" / "x.json").write_text(json.dumps(RECORD))
+    record = RECORD if vector_isa is None else {**RECORD, "machine": {**RECORD["machine"], "vector_isa": vector_isa}}
+    (tmp_path / "docs" / "results" / "x.json").write_text(json.dumps(record))
     (tmp_path / "README.md").write_text("intro\n<!-- figures:x -->\n| typed | by hand |\n<!-- /figures -->\nend\n")
 
     stale = run_script(Path(script), "--check")
@@ -58,7 +60,8 @@ def test_check_finds_a_stale_table_and_rendering_fixes_it(tmp_path):
     assert "typed" not in page and page.startswith("intro\n<!-- figures:x -->\n") and page.endswith("end\n")
     assert "| `files` | 267 |" in page
     assert "| model | `size_mb` | `fits` |" in page and "| `LSTMPredictor` | 0.8 | yes |" in page
-    assert ("Measured by `python benchmarks/x.py --runs 3` at commit abc1234 on Some CPU (2 cores, 8 GB, no GPU; "
+    isa = "" if vector_isa is None else f"{vector_isa}, "
+    assert (f"Measured by `python benchmarks/x.py --runs 3` at commit abc1234 on Some CPU ({isa}2 cores, 8 GB, no GPU; "
             "1-minute load average 0.5 at the start, 1.5 at the end), 2026-01-02 03:04 UTC.") in page
 
 
@@ -91,7 +94,8 @@ def test_a_benchmark_records_what_it_prints_with_command_commit_and_machine(tmp_
     record = json.loads(path.read_text())
     assert record["command"] == "python benchmarks/x.py --runs 3"
     assert re.fullmatch(r"[0-9a-f]{7,}(\+changes)?", record["commit"])
-    assert {"cpu", "cores", "gpu", "load_average_1min_start", "load_average_1min_end"} <= set(record["machine"])
+    assert {"cpu", "vector_isa", "cores", "gpu", "load_average_1min_start",
+            "load_average_1min_end"} <= set(record["machine"])
     assert record["figures"] == {"latency_ms": 1.23, "TransformerPredictor": {"size_mb": 4.5, "files": 267}}
 
 
