@@ -25,7 +25,7 @@ import yaml
 from figures import JSON_OPTION, Figures
 from zoo_accuracy import REPO, prepare, score
 
-from asl.checkpoint import CHECKPOINT_FILES
+from asl.checkpoint import find_checkpoint
 
 #: Each setting's environment variables, on top of this process's.
 SETTINGS = {
@@ -38,7 +38,7 @@ SETTINGS = {
 
 
 def weights(checkpoint: Path) -> dict[str, torch.Tensor]:
-    return torch.load(checkpoint / CHECKPOINT_FILES["pytorch"], map_location="cpu", weights_only=True)["state_dict"]
+    return torch.load(find_checkpoint(checkpoint), map_location="cpu", weights_only=True)["state_dict"]
 
 
 def largest_difference(first: dict[str, torch.Tensor], second: dict[str, torch.Tensor]) -> float:
