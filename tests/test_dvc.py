@@ -30,12 +30,11 @@ def git_status(repository: Path) -> str:
     return run(["git", "status", "--porcelain"], repository).stdout
 
 
-@pytest.fixture
-def scratch_repository(tmp_path: Path) -> Path:
+def make_scratch_repository(folder: Path) -> Path:
     """The tracked files of this repository in a new git repository, with a small sample and short training."""
     files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, text=True,
                            check=True).stdout.split("\0")
-    copy = tmp_path / "repo"
+    copy = folder / "repo"
     for name in filter(None, files):
         if (REPO / name).is_file() and not name.startswith(("metrics/", "dvclive/", "reports/")):
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
@@ -55,54 +54,80 @@ def scratch_repository(tmp_path: Path) -> Path:
     return copy
 
 
+def commit_all(repository: Path, message: str) -> None:
+    run(["git", "add", "-A"], repository)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message], repository)
+
+
+@pytest.fixture
+def scratch_repository(tmp_path: Path) -> Path:
+    """A scratch repository where nothing has run yet."""
+    return make_scratch_repository(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def first_repro(tmp_path_factory) -> tuple[Path, str]:
+    """A scratch repository after its first `dvc repro`, committed, and that repro's output: made once, since a
+    whole pipeline takes about a minute here; each test works in a copy of it (`repository`)."""
+    repository = make_scratch_repository(tmp_path_factory.mktemp("reproduced"))
+    first = run([*DVC, "repro"], repository)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    commit_all(repository, "repro")
+    return repository, first.stdout
+
+
+@pytest.fixture
+def repository(first_repro, tmp_path: Path) -> Path:
+    """A copy of the repository after its first `dvc repro` (git history, DVC cache and outputs included)."""
+    return Path(shutil.copytree(first_repro[0], tmp_path / "repo", symlinks=True))
+
+
 def stages_run(output: str) -> list[str]:
     return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
 
 
-def test_repro_then_a_new_model_reruns_only_train_evaluate_report(scratch_repository):
+def test_repro_then_a_new_model_reruns_only_train_evaluate_report(first_repro, repository):
     dvc = [sys.executable, "-m", "dvc"]
-    first = run([*dvc, "repro"], scratch_repository)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert stages_run(first.stdout) == ["check", "sample", "clean", "preprocess", "split", "train", "evaluate",
-                                        "report"]
-    assert (scratch_repository / "reports" / "report" / "report.md").is_file()
+    assert stages_run(first_repro[1]) == ["check", "sample", "clean", "preprocess", "split", "train", "evaluate",
+                                          "report"]
+    assert (repository / "reports" / "report" / "report.md").is_file()
 
-    experiment = run([*dvc, "exp", "run", "-S", "model=LSTMPredictor"], scratch_repository)
+    experiment = run([*dvc, "exp", "run", "-S", "model=LSTMPredictor"], repository)
     assert experiment.returncode == 0, experiment.stdout[-3000:] + experiment.stderr[-3000:]
     assert stages_run(experiment.stdout) == ["check", "train", "evaluate", "report"]
 
     # Another model's hyperparameters are not a dependency of the selected model's training.
-    other = run([*dvc, "exp", "run", "-S", "models.TransformerPredictor.d_model=24"], scratch_repository)
+    other = run([*dvc, "exp", "run", "-S", "models.TransformerPredictor.d_model=24"], repository)
     assert other.returncode == 0 and stages_run(other.stdout) == ["check"]
 
-    shown = run([*dvc, "exp", "show", "--csv"], scratch_repository)
+    shown = run([*dvc, "exp", "show", "--csv"], repository)
     header = shown.stdout.splitlines()[0].split(",")
     assert shown.returncode == 0 and {"top5_accuracy", "split_strategy", "model"} <= set(header)
     assert {"accuracy_ci95_low", "accuracy_ci95_high", "mirrored", "lips_missing"} <= set(header)
     assert "LSTMPredictor" in shown.stdout
 
     # A bad value stops in `check`, before DVC removes train's outputs.
-    checkpoint = scratch_repository / "models" / "best" / "model.pt"
+    checkpoint = repository / "models" / "best" / "model.pt"
     assert checkpoint.is_file()
-    bad = run([*dvc, "exp", "run", "-S", "train.epochs=0"], scratch_repository)
+    bad = run([*dvc, "exp", "run", "-S", "train.epochs=0"], repository)
     assert bad.returncode != 0 and stages_run(bad.stdout) == ["check"]
     assert "train.epochs must be at least 1, got 0" in bad.stdout + bad.stderr
     assert checkpoint.is_file()
 
 
-def test_fold_experiments_and_their_cross_validation_summary(scratch_repository):
+def test_fold_experiments_and_their_cross_validation_summary(repository):
     dvc = [sys.executable, "-m", "dvc", "exp", "run", "-S", "split.strategy=group_kfold", "-S", "split.folds=2"]
     tested = []
     for fold in (0, 1):
-        result = run([*dvc, "-S", f"split.fold={fold}"], scratch_repository)
+        result = run([*dvc, "-S", f"split.fold={fold}"], repository)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        if fold:  # a split change reruns the split and what depends on it, never clean or preprocess
-            assert stages_run(result.stdout) == ["check", "split", "train", "evaluate", "report"]
-        split = (scratch_repository / "data" / "interim" / "split.csv").read_text().splitlines()[1:]
+        # A split change reruns the split and what depends on it, never sample, clean or preprocess.
+        assert stages_run(result.stdout) == ["check", "split", "train", "evaluate", "report"]
+        split = (repository / "data" / "interim" / "split.csv").read_text().splitlines()[1:]
         tested.append({line.split(",")[1] for line in split if line.split(",")[4] == "test"})
     assert tested[0] and tested[1] and not tested[0] & tested[1]  # fold 1 tests other participants
 
-    summary = run([sys.executable, "-c", "from asl.cli import app; app()", "cv-summary"], scratch_repository)
+    summary = run([sys.executable, "-c", "from asl.cli import app; app()", "cv-summary"], repository)
     assert summary.returncode == 0, summary.stderr[-3000:]
     lines = summary.stdout.splitlines()
     assert lines[0].startswith("2 of 2 folds (TransformerPredictor): fold 0 = ")
@@ -120,17 +145,12 @@ def test_unknown_model_fails_before_any_work(scratch_repository):
     assert not (scratch_repository / "data" / "raw" / "sample").exists()
 
 
-def test_a_fresh_repro_leaves_git_clean_and_checkout_recovers_a_killed_experiment(scratch_repository, tmp_path):
-    first = run([*DVC, "repro"], scratch_repository)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    run(["git", "add", "-A"], scratch_repository)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "repro"], scratch_repository)
-
+def test_a_fresh_repro_leaves_git_clean_and_checkout_recovers_a_killed_experiment(repository, tmp_path):
     # A fresh clone, sharing the first run's cache (config.local is git-ignored) so that the data stages come from
     # it; training and what follows run again and reproduce every tracked file and dvc.lock byte for byte.
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(scratch_repository), str(clone)], check=True)
-    run([*DVC, "config", "--local", "cache.dir", str(scratch_repository / ".dvc" / "cache")], clone)
+    subprocess.run(["git", "clone", "-q", str(repository), str(clone)], check=True)
+    run([*DVC, "config", "--local", "cache.dir", str(repository / ".dvc" / "cache")], clone)
     assert run([*DVC, "checkout"], clone).returncode == 0
     again = run([*DVC, "repro", "--force", "--downstream", "train"], clone)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]

@@ -42,6 +42,8 @@ def animate_sequences(sequences: Sequence[np.ndarray], titles: Sequence[str], pa
     axes = figure.subplots(1, len(sequences), squeeze=False).ravel()
     limits = _limits(sequences)
     draws = [_panel(ax, title, limits) for ax, title in zip(axes, titles)]
+    figure.draw_without_rendering()  # lay the panels out once: every frame has the same layout
+    figure.set_layout_engine("none")
 
     def update(frame: int) -> list:
         artists = []
