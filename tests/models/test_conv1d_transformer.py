@@ -2,6 +2,8 @@
 nothing, late dropout, and two epochs on real competition files."""
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -149,6 +151,15 @@ def test_compiled_for_training_the_model_takes_batches_of_any_length_without_com
     for frames in (7, 15, 20):
         step(frames)
     assert counters["stats"]["unique_graphs"] == graphs
+
+
+def test_importing_the_models_leaves_torch_compile_unloaded():
+    """Every stage that checks params or loads a model imports the registry: torch.compile's machinery costs seconds
+    there, so it loads only when something is compiled."""
+    code = ("import sys; from asl.models.registry import model_names; model_names('pytorch'); "
+            "assert 'torch._dynamo' not in sys.modules, 'torch._dynamo was imported'")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_late_dropout_is_off_before_its_start_epoch_and_on_from_it():

@@ -142,11 +142,9 @@ class Conv1DBlock(nn.Module):
         h = self.attention(self.norm(h, mask), mask)
         return x + self.drop_path(self.project(h))
 
-    @torch.compiler.disable
     def causal_convolution(self, h: torch.Tensor) -> torch.Tensor:
-        """The depthwise convolution over time of (B, T, W), each frame reading itself and the K-1 before it.
-        Always eager, outside any torch.compile graph: compiled, its backward fixes the graph to one number of
-        frames, so batches of each other length would compile again."""
+        """The depthwise convolution over time of (B, T, W), each frame reading itself and the K-1 before it
+        (eager under `Conv1DTransformer.compile`)."""
         h = F.pad(h.transpose(1, 2), (self.depthwise.kernel_size[0] - 1, 0))  # (B, W, K-1 + T): causal
         return self.depthwise(h).transpose(1, 2)  # (B, T, W)
 
@@ -228,6 +226,15 @@ class Conv1DTransformer(BaseModel):
 
     def on_epoch_start(self, epoch: int) -> None:
         self.late_dropout.active = epoch >= self.late_dropout.start_epoch
+
+    def compile(self, *args, **kwargs) -> None:
+        """nn.Module.compile, with each depthwise convolution left eager, outside the graphs: compiled, its backward
+        fixes a graph to one number of frames, so batches of each other length would compile again. (Wrapped here,
+        not where it is defined, so that importing the model does not import torch.compile's machinery: seconds.)"""
+        for block in self.body:
+            if isinstance(block, Conv1DBlock):
+                block.causal_convolution = torch.compiler.disable(Conv1DBlock.causal_convolution.__get__(block))
+        super().compile(*args, **kwargs)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(B, T, L, C) with missing points as 0 and frame mask (B, T) → logits (B, classes)."""
