@@ -87,20 +87,19 @@ def stages_run(output: str) -> list[str]:
 
 
 def test_repro_then_a_new_model_reruns_only_train_evaluate_report(first_repro, repository):
-    dvc = [sys.executable, "-m", "dvc"]
     assert stages_run(first_repro[1]) == ["check", "sample", "clean", "preprocess", "split", "train", "evaluate",
                                           "report"]
     assert (repository / "reports" / "report" / "report.md").is_file()
 
-    experiment = run([*dvc, "exp", "run", "-S", "model=LSTMPredictor"], repository)
+    experiment = run([*DVC, "exp", "run", "-S", "model=LSTMPredictor"], repository)
     assert experiment.returncode == 0, experiment.stdout[-3000:] + experiment.stderr[-3000:]
     assert stages_run(experiment.stdout) == ["check", "train", "evaluate", "report"]
 
     # Another model's hyperparameters are not a dependency of the selected model's training.
-    other = run([*dvc, "exp", "run", "-S", "models.TransformerPredictor.d_model=24"], repository)
+    other = run([*DVC, "exp", "run", "-S", "models.TransformerPredictor.d_model=24"], repository)
     assert other.returncode == 0 and stages_run(other.stdout) == ["check"]
 
-    shown = run([*dvc, "exp", "show", "--csv"], repository)
+    shown = run([*DVC, "exp", "show", "--csv"], repository)
     header = shown.stdout.splitlines()[0].split(",")
     assert shown.returncode == 0 and {"top5_accuracy", "split_strategy", "model"} <= set(header)
     assert {"accuracy_ci95_low", "accuracy_ci95_high", "mirrored", "lips_missing"} <= set(header)
@@ -109,17 +108,17 @@ def test_repro_then_a_new_model_reruns_only_train_evaluate_report(first_repro, r
     # A bad value stops in `check`, before DVC removes train's outputs.
     checkpoint = repository / "models" / "best" / "model.pt"
     assert checkpoint.is_file()
-    bad = run([*dvc, "exp", "run", "-S", "train.epochs=0"], repository)
+    bad = run([*DVC, "exp", "run", "-S", "train.epochs=0"], repository)
     assert bad.returncode != 0 and stages_run(bad.stdout) == ["check"]
     assert "train.epochs must be at least 1, got 0" in bad.stdout + bad.stderr
     assert checkpoint.is_file()
 
 
 def test_fold_experiments_and_their_cross_validation_summary(repository):
-    dvc = [sys.executable, "-m", "dvc", "exp", "run", "-S", "split.strategy=group_kfold", "-S", "split.folds=2"]
+    fold_experiment = [*DVC, "exp", "run", "-S", "split.strategy=group_kfold", "-S", "split.folds=2"]
     tested = []
     for fold in (0, 1):
-        result = run([*dvc, "-S", f"split.fold={fold}"], repository)
+        result = run([*fold_experiment, "-S", f"split.fold={fold}"], repository)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         # A split change reruns the split and what depends on it, never sample, clean or preprocess.
         assert stages_run(result.stdout) == ["check", "split", "train", "evaluate", "report"]
@@ -138,7 +137,7 @@ def test_fold_experiments_and_their_cross_validation_summary(repository):
 
 
 def test_unknown_model_fails_before_any_work(scratch_repository):
-    result = run([sys.executable, "-m", "dvc", "exp", "run", "-S", "model=NoSuchModel"], scratch_repository)
+    result = run([*DVC, "exp", "run", "-S", "model=NoSuchModel"], scratch_repository)
     assert result.returncode != 0
     assert "model 'NoSuchModel' does not exist for PyTorch; PyTorch models are:" in result.stdout + result.stderr
     assert stages_run(result.stdout) == ["check"]  # nothing else ran
