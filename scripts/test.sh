@@ -16,4 +16,7 @@ export PATH="$venv/bin:$PATH"   # tests run stage scripts and dvc from this envi
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 export TMPDIR="$scratch"
-python -m pytest "${quick[@]}" "$@"
+# One pytest worker per core, at most 4 (each may hold torch and TensorFlow); a test file stays on one worker, so its
+# module fixtures (the DVC tests' first repro) run once. `-n 0` runs every test in this process.
+workers=$(( $(nproc) < 4 ? $(nproc) : 4 ))
+python -m pytest -n "$workers" --dist loadfile "${quick[@]}" "$@"
