@@ -169,6 +169,10 @@ class AwpConfig:
     strength: float = 0.0
     start_epoch: int = 0
 
+    def strength_at(self, epoch: int) -> float:
+        """The strength in this (0-based) epoch: none before `start_epoch`."""
+        return self.strength if epoch >= self.start_epoch else 0.0
+
 
 @dataclass(frozen=True)
 class TrainConfig:

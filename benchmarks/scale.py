@@ -27,6 +27,8 @@ host waits for the device (`warm_up_host_waits`; `..._at`: the five places with 
 epochs are timed, each with its loader pass, resident steps and augmentation, and the medians printed.
 Each `--variant` trains the same way again with its params overrides (e.g. `bf16:train.precision=bf16,
 train.batch_size=256`), its figures named `train_<device>_<NAME>_...` (`--no-train-params`: the variants alone).
+A variant with `framework=tensorflow` measures the TensorFlow trainer likewise, on the CPU, with the times its step
+was traced (`step_traces`: once, however the batches' shapes differ).
 Prints one figure per line, ratios last in each group.
 """
 
@@ -56,12 +58,15 @@ import yaml
 from figures import JSON_OPTION, Figures
 
 from asl.data.inputs import InputPipeline, StoreInputs
+from asl.logs import quiet_libraries
 from asl.data.processed import load_processed
 from asl.data.sample import generate_sample
 from asl.params import SampleConfig, load_params
 from asl.training import torch_trainer
 from asl.training.precision import mixed_precision
 from asl.tune.space import with_overrides
+
+quiet_libraries()  # before TensorFlow (its variants) logs its start and every dataset's end
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = ("clean", "preprocess", "split")
@@ -267,6 +272,58 @@ def training_figures(config, data, inputs: StoreInputs, device: torch.device, ma
     print(f"train_{label}_epoch_over_resident_step: {epoch / ceiling:.2f}")
 
 
+def tensorflow_training_figures(config, data, inputs: StoreInputs, max_sequences: int | None, repeats: int,
+                                label: str) -> None:
+    """`training_figures` of the TensorFlow trainer (`framework: tensorflow`), on the CPU: one epoch through its
+    `train_epoch` (the tf.data pipeline: batches read and augmented in parallel, then prefetched) against the same
+    traced step on that epoch's batches, read beforehand without augmentation (the loader figure)."""
+    import tensorflow as tf
+
+    from asl.data.inputs import input_groups
+    from asl.data.tf_data import LandmarkBatches
+    from asl.training import tf_trainer
+    from asl.training.callbacks import epoch_augmenter
+
+    tf.keras.utils.set_random_seed(config.seed)
+    rows = np.flatnonzero(data.split == "train")
+    batch_size = config.train.batch_size
+    batches = LandmarkBatches(inputs, data.labels, rows, batch_size, config.seed,
+                              bucket_by_length=config.train.bucket_by_length)
+    steps = min(len(batches), math.ceil(max_sequences / batch_size) if max_sequences else len(batches))
+    sequences = min(len(rows), steps * batch_size)
+    with tf.device("/CPU:0"):
+        model = tf_trainer.build_model(config, tf_trainer.InputShape(*inputs.shape[1:]), len(data.signs))
+        step = tf_trainer.make_train_step(model, model.configure_optimizers(steps, repeats + 1),
+                                          config.train.label_smoothing, config.train.awp.strength_at(0))
+        augmenter = epoch_augmenter(0, config, input_groups(inputs), model.input_shape.frames)
+        epochs, ceilings, loading, augmenting = [], [], [], []
+        for repeat in range(repeats + 1):  # the first: a warm-up (tracing, allocations), not timed
+            start = time.perf_counter()
+            resident = list(batches.epoch(repeat).take(steps))
+            loading.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            tf_trainer.train_epoch(step, batches.epoch(repeat, augmenter).take(steps), steps, repeat)
+            epochs.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            for (values, mask), labels in resident:
+                loss, _ = step(values, mask, labels)
+            float(loss)
+            ceilings.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            for index, ((values, mask), _) in enumerate(resident):
+                augmenter(values.numpy(), mask.numpy(), repeat, index)
+            augmenting.append(time.perf_counter() - start)
+    epoch, ceiling = statistics.median(epochs[1:]), statistics.median(ceilings[1:])
+    print(f"train_{label}_sequences: {sequences} of {len(rows)} training rows (batch {batch_size}, TensorFlow "
+          f"{tf.__version__}, median of {repeats})")
+    print(f"train_{label}_epoch_sequences_per_s: {sequences / epoch:.0f}")
+    print(f"train_{label}_resident_step_sequences_per_s: {sequences / ceiling:.0f}")
+    print(f"train_{label}_loader_alone_sequences_per_s: {sequences / statistics.median(loading[1:]):.0f}")
+    print(f"train_{label}_augment_alone_sequences_per_s: {sequences / statistics.median(augmenting[1:]):.0f}")
+    print(f"train_{label}_step_traces: {step.experimental_get_tracing_count()} in {repeats + 1} epochs")
+    print(f"train_{label}_epoch_over_resident_step: {epoch / ceiling:.2f}")
+
+
 @app.command()
 def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of the 250 signs (378: full size)"),
          raw_dir: Path = typer.Option(None, help="reuse this dataset (raw layout) instead of generating one"),
@@ -339,8 +396,14 @@ def main(sequences_per_sign: int = typer.Option(378, help="recordings of each of
                 continue
             for variant_name, variant_config in variants:
                 label = f"{name}_{variant_name}" if variant_name else name
-                training_figures(variant_config, data, StoreInputs(data.store, InputPipeline.of(variant_config)),
-                                 torch.device(name), max_train_sequences, repeats, label)
+                inputs = StoreInputs(data.store, InputPipeline.of(variant_config))
+                if variant_config.framework == "pytorch":
+                    training_figures(variant_config, data, inputs, torch.device(name), max_train_sequences, repeats,
+                                     label)
+                elif name == "cpu":
+                    tensorflow_training_figures(variant_config, data, inputs, max_train_sequences, repeats, label)
+                else:
+                    print(f"train_{label}: TensorFlow is measured on the CPU only")
         figures.write()
     finally:
         shutil.rmtree(work, ignore_errors=True)

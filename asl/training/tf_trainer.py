@@ -15,7 +15,6 @@ from asl.extras import require
 require("tensorflow", "tensorflow")
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from asl.data.inputs import input_groups
@@ -23,7 +22,7 @@ from asl.data.tf_data import LandmarkBatches
 from asl.models.config import InputShape
 from asl.models.registry import get_model_entry
 from asl.check import raise_problems
-from asl.models.tf.base import TFModel, mark_checkpoint_finished, predict_probabilities
+from asl.models.tf.base import CompiledModel, TFModel, mark_checkpoint_finished, predict_probabilities
 from asl.params import Params, range_problems
 from asl.progress import Progress
 from asl.training.callbacks import dropout_schedule, epoch_augmenter
@@ -43,8 +42,9 @@ def build_model(params: Params, input_shape: InputShape, num_classes: int) -> TF
 def make_train_step(model: TFModel, optimizer: keras.optimizers.Optimizer, label_smoothing: float = 0.0,
                     awp_strength: float = 0.0) -> Callable:
     """A compiled optimisation step returning (loss, logits at the unperturbed weights), with the cross-entropy's
-    `label_smoothing` (train.label_smoothing) and AWP of `awp_strength` (0: off). Rebuilt whenever the dropout rate
-    or the AWP strength changes, since a traced step keeps what it was traced with.
+    `label_smoothing` (train.label_smoothing) and AWP of `awp_strength` (0: off). Traced once for batches of every
+    size and length (`TFModel.input_signature`); rebuilt whenever the dropout rate or the AWP strength changes, since
+    a traced step keeps what it was traced with.
 
     AWP (the GISLR 1st place's tf_utils AWP, as the PyTorch trainer): the gradient is taken at weights moved by
     `awp_strength * g / ||g||` per weight tensor (g its gradient at the weights; 0 where ||g|| is 0), then applied
@@ -57,7 +57,7 @@ def make_train_step(model: TFModel, optimizer: keras.optimizers.Optimizer, label
             loss = loss_function(tf.one_hot(labels, model.num_classes), logits)
         return loss, logits, tape.gradient(loss, model.trainable_variables)
 
-    @tf.function
+    @tf.function(input_signature=[*model.input_signature(), tf.TensorSpec((None,), tf.int64)])
     def step(values, mask, labels):
         loss, logits, gradients = loss_and_gradients(values, mask, labels)
         if awp_strength > 0:
@@ -93,6 +93,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     max_batches = params.train.fast_dev_batches if params.train.fast_dev_run else None
     steps_per_epoch = min(len(batches), max_batches or len(batches))
     model = build_model(params, InputShape(*data.values.shape[1:]), len(data.signs))
+    validated = CompiledModel(model)  # traced once; it reads the weights as they are at each call
     optimizer = model.configure_optimizers(steps_per_epoch, epochs)
     stopper = EarlyStopping(params.train.early_stop)
     logger = EpochLogger(live_dir, tensorboard_dir)
@@ -101,7 +102,7 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     for epoch in range(epochs):
         rate_for = dropout_schedule(epoch, params.callbacks.dropout)
         new_rates = model.schedule_dropout(rate_for) if rate_for is not None else rates
-        new_awp = params.train.awp.strength if epoch >= params.train.awp.start_epoch else 0.0
+        new_awp = params.train.awp.strength_at(epoch)
         if step is None or (new_rates, new_awp) != (rates, awp_strength):
             step = make_train_step(model, optimizer, params.train.label_smoothing, new_awp)
         rates, awp_strength = new_rates, new_awp
@@ -112,7 +113,8 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
                                     epoch)
         valid_rows = data.valid_rows[: max_batches * params.train.batch_size] if max_batches else data.valid_rows
         valid_metrics = epoch_metrics(data.labels[valid_rows],
-                                      predict_probabilities(model, data.values, valid_rows, params.train.batch_size))
+                                      predict_probabilities(validated, data.values, valid_rows,
+                                                           params.train.batch_size))
         logger.log_epoch(epoch, {"train": train_metrics, "valid": valid_metrics}, learning_rate)
         if stopper.update(valid_metrics[params.train.early_stop.metric]):
             summary = {"best_epoch": epoch, **{f"best_valid_{k}": v for k, v in valid_metrics.items()}}
@@ -128,12 +130,13 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
 
 
 def train_epoch(step: Callable, dataset: tf.data.Dataset, batches: int, epoch: int) -> dict[str, float | None]:
-    labels, probabilities = [], []
+    """One epoch of `step` over the dataset's batches; labels and logits are kept as tensors and read once, for the
+    epoch's metrics, as the PyTorch trainer does."""
+    labels, logits = [], []
     progress = Progress(batches, f"epoch {epoch}", "batches", leave=False)
     for (values, mask), y in dataset:
-        _, logits = step(values, mask, y)
-        labels.append(y.numpy())
-        probabilities.append(tf.nn.softmax(logits, axis=1).numpy())
+        labels.append(y)
+        logits.append(step(values, mask, y)[1])
         progress.update()
     progress.close()
-    return epoch_metrics(np.concatenate(labels), np.concatenate(probabilities))
+    return epoch_metrics(tf.concat(labels, 0).numpy(), tf.nn.softmax(tf.concat(logits, 0), axis=1).numpy())

@@ -149,8 +149,7 @@ def apply_callbacks(model: BaseModel, epoch: int, params: Params, groups: tuple[
 def start_epoch(model: BaseModel, epoch: int, train: TrainConfig) -> None:
     """Before a training epoch: the step's generic options (label smoothing; AWP from its start epoch) and the
     model's own epoch hook (late dropout)."""
-    awp_strength = train.awp.strength if epoch >= train.awp.start_epoch else 0.0
-    model.step_options = StepOptions(train.label_smoothing, awp_strength)
+    model.step_options = StepOptions(train.label_smoothing, train.awp.strength_at(epoch))
     model.on_epoch_start(epoch)
 
 

@@ -82,3 +82,26 @@ def test_awp_steps_with_the_gradient_at_the_perturbed_weights_from_the_weights_a
     for variable, value in zip(model.trainable_variables, weights):
         variable.assign(value)
     np.testing.assert_allclose(logits.numpy(), model([x, mask], training=True).numpy(), atol=1e-6)  # unperturbed
+
+
+@pytest.mark.parametrize("name, settings, landmarks, lengths", [
+    ("TransformerPredictor", {"d_model": 8, "num_heads": 2, "dim_feedforward": 16, "num_layers": 1}, 4, [6, 6, 6]),
+    ("Conv1DTransformer", {"dim": 16, "blocks": 1, "conv_per_block": 1, "kernel_size": 3, "num_heads": 2}, 118,
+     [6, 9, 2]),
+])
+def test_one_traced_step_serves_batches_of_every_size_and_length(name, settings, landmarks, lengths):
+    """Batches padded to their longest member differ in shape: a step traced per shape spent most of a CPU epoch
+    tracing (benchmarks/models.py --framework tensorflow: `train_epoch_s`)."""
+    tf.keras.utils.set_random_seed(0)
+    entry = get_model_entry("tensorflow", name)
+    model = entry.model_class(entry.build_config({**load_params(REPO / "params.yaml").models[name], **settings}),
+                              InputShape(lengths[0], landmarks, 2), CLASSES)
+    step = make_train_step(model, keras.optimizers.SGD(0.01))
+    rng = np.random.default_rng(0)
+    traces = []
+    for size, frames in zip([5, 3, 7], lengths):
+        values = tf.constant(rng.normal(size=(size, frames, landmarks, 2)).astype(np.float32))
+        loss, logits = step(values, tf.ones((size, frames), tf.bool), tf.constant(np.arange(size) % CLASSES))
+        assert logits.shape == (size, CLASSES) and np.isfinite(float(loss))
+        traces.append(step.experimental_get_tracing_count())
+    assert traces[1:] == traces[:1] * 2

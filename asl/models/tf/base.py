@@ -104,6 +104,13 @@ class TFModel(keras.Model):
     def network(values, mask, config: Any, input_shape: InputShape, num_classes: int):
         raise NotImplementedError
 
+    def input_signature(self) -> list[tf.TensorSpec]:
+        """Specs of (values, mask) batches of any size, and of any length for a model of variable-length input: a
+        `tf.function` given them is traced once for every batch, not once per batch shape."""
+        shape, frames = self.input_shape, self.input_frames(self.input_shape)
+        return [tf.TensorSpec((None, frames, shape.landmarks, shape.coordinates), tf.float32),
+                tf.TensorSpec((None, frames), tf.bool)]
+
     @classmethod
     def input_frames(cls, input_shape: InputShape) -> int | None:
         """The frames of the model's input: fixed, or None (any) when it reads variable-length input."""
@@ -209,12 +216,8 @@ class CompiledModel:
     `predict_logits`, `input_shape` and `num_classes` as the model it was made from does."""
 
     def __init__(self, model: TFModel) -> None:
-        shape = model.input_shape
-        self.input_shape, self.num_classes = shape, model.num_classes
-        frames = model.input_frames(shape)
-        self.predict_logits = tf.function(model.predict_logits, input_signature=[
-            tf.TensorSpec((None, frames, shape.landmarks, shape.coordinates), tf.float32),
-            tf.TensorSpec((None, frames), tf.bool)])
+        self.input_shape, self.num_classes = model.input_shape, model.num_classes
+        self.predict_logits = tf.function(model.predict_logits, input_signature=model.input_signature())
 
 
 def predict_probabilities(model: TFModel | CompiledModel, values: np.ndarray, rows: np.ndarray, batch_size: int,
