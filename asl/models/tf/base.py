@@ -141,7 +141,8 @@ class TFModel(keras.Model):
         return OPTIMIZERS[settings.name](learning_rate=schedule, **decay)
 
     def predict_logits(self, values: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-        """Logits in inference mode (validation, test and inference), called eagerly."""
+        """Logits in inference mode (validation, test and inference; validation and single sequences trace it:
+        `CompiledModel`)."""
         return self([values, mask], training=False)
 
     def set_dropout(self, rate: float) -> None:
