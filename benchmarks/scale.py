@@ -28,7 +28,7 @@ epochs are timed, each with its loader pass, resident steps and augmentation, an
 Each `--variant` trains the same way again with its params overrides (e.g. `bf16:train.precision=bf16,
 train.batch_size=256`), its figures named `train_<device>_<NAME>_...` (`--no-train-params`: the variants alone).
 A variant with `framework=tensorflow` measures the TensorFlow trainer likewise, on the CPU, with the times its step
-was traced (`step_traces`: once, however the batches' shapes differ).
+was traced (`step_traces`: at its first call only, however the batches' shapes differ).
 Prints one figure per line, ratios last in each group.
 """
 
@@ -58,9 +58,9 @@ import yaml
 from figures import JSON_OPTION, Figures
 
 from asl.data.inputs import InputPipeline, StoreInputs
-from asl.logs import quiet_libraries
 from asl.data.processed import load_processed
 from asl.data.sample import generate_sample
+from asl.logs import quiet_libraries
 from asl.params import SampleConfig, load_params
 from asl.training import torch_trainer
 from asl.training.precision import mixed_precision

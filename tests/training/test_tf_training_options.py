@@ -91,7 +91,7 @@ def test_awp_steps_with_the_gradient_at_the_perturbed_weights_from_the_weights_a
 ])
 def test_one_traced_step_serves_batches_of_every_size_and_length(name, settings, landmarks, lengths):
     """Batches padded to their longest member differ in shape: a step traced per shape spent most of a CPU epoch
-    tracing (benchmarks/models.py --framework tensorflow: `train_epoch_s`)."""
+    tracing (benchmarks/scale.py with a `framework=tensorflow` variant: `train_cpu_<NAME>_step_traces`)."""
     tf.keras.utils.set_random_seed(0)
     entry = get_model_entry("tensorflow", name)
     model = entry.model_class(entry.build_config({**load_params(REPO / "params.yaml").models[name], **settings}),
