@@ -256,19 +256,29 @@ def training_figures(config, data, inputs: StoreInputs, device: torch.device, ma
             augmenter(x, mask, repeat, step)
         synchronize(device)
         augmenting.append(time.perf_counter() - start)
-    epoch, ceiling, load = statistics.median(epochs), statistics.median(ceilings), statistics.median(loading)
     print(f"train_{label}_sequences: {sequences} of {len(rows)} training rows (batch {batch_size}, precision "
           f"{config.train.precision}, compile {str(config.train.compile).lower()}, "
           f"num_workers {config.train.num_workers}, store_on_device {str(config.train.store_on_device).lower()}, "
           f"median of {repeats})")
+    waits = {}
+    if device.type == "cuda":
+        waits = {"warm_up_host_waits": f"{sum(calls.values())} in {batches} steps",
+                 "warm_up_host_waits_at": ", ".join(f"{place} ({count})" for place, count in calls.most_common(5))
+                 or "none"}
+    print_epoch_figures(label, sequences, epochs, ceilings, loading, augmenting, waits)
+
+
+def print_epoch_figures(label: str, sequences: int, epochs: list[float], ceilings: list[float],
+                        loading: list[float], augmenting: list[float], extra: dict[str, str]) -> None:
+    """Each trainer's figures from its timed seconds (medians): sequences/s of the whole epoch, of the steps on
+    resident batches, of the loader and of the augmentation alone; then `extra` figures; the ratio last."""
+    epoch, ceiling = statistics.median(epochs), statistics.median(ceilings)
     print(f"train_{label}_epoch_sequences_per_s: {sequences / epoch:.0f}")
     print(f"train_{label}_resident_step_sequences_per_s: {sequences / ceiling:.0f}")
-    print(f"train_{label}_loader_alone_sequences_per_s: {sequences / load:.0f}")
+    print(f"train_{label}_loader_alone_sequences_per_s: {sequences / statistics.median(loading):.0f}")
     print(f"train_{label}_augment_alone_sequences_per_s: {sequences / statistics.median(augmenting):.0f}")
-    if device.type == "cuda":
-        print(f"train_{label}_warm_up_host_waits: {sum(calls.values())} in {batches} steps")
-        print(f"train_{label}_warm_up_host_waits_at: "
-              + (", ".join(f"{place} ({count})" for place, count in calls.most_common(5)) or "none"))
+    for name, value in extra.items():
+        print(f"train_{label}_{name}: {value}")
     print(f"train_{label}_epoch_over_resident_step: {epoch / ceiling:.2f}")
 
 
@@ -313,15 +323,10 @@ def tensorflow_training_figures(config, data, inputs: StoreInputs, max_sequences
             for index, ((values, mask), _) in enumerate(resident):
                 augmenter(values.numpy(), mask.numpy(), repeat, index)
             augmenting.append(time.perf_counter() - start)
-    epoch, ceiling = statistics.median(epochs[1:]), statistics.median(ceilings[1:])
     print(f"train_{label}_sequences: {sequences} of {len(rows)} training rows (batch {batch_size}, TensorFlow "
           f"{tf.__version__}, median of {repeats})")
-    print(f"train_{label}_epoch_sequences_per_s: {sequences / epoch:.0f}")
-    print(f"train_{label}_resident_step_sequences_per_s: {sequences / ceiling:.0f}")
-    print(f"train_{label}_loader_alone_sequences_per_s: {sequences / statistics.median(loading[1:]):.0f}")
-    print(f"train_{label}_augment_alone_sequences_per_s: {sequences / statistics.median(augmenting[1:]):.0f}")
-    print(f"train_{label}_step_traces: {step.experimental_get_tracing_count()} in {repeats + 1} epochs")
-    print(f"train_{label}_epoch_over_resident_step: {epoch / ceiling:.2f}")
+    print_epoch_figures(label, sequences, epochs[1:], ceilings[1:], loading[1:], augmenting[1:],
+                        {"step_traces": f"{step.experimental_get_tracing_count()} in {repeats + 1} epochs"})
 
 
 @app.command()
