@@ -43,8 +43,8 @@ def make_train_step(model: TFModel, optimizer: keras.optimizers.Optimizer, label
                     awp_strength: float = 0.0) -> Callable:
     """A compiled optimisation step returning (loss, logits at the unperturbed weights), with the cross-entropy's
     `label_smoothing` (train.label_smoothing) and AWP of `awp_strength` (0: off). Traced once for batches of every
-    size and length (`TFModel.input_signature`); rebuilt whenever the dropout rate or the AWP strength changes, since
-    a traced step keeps what it was traced with.
+    size and length (`TFModel.input_signature`) and every dropout rate (`ScheduledDropout`); rebuilt when the AWP
+    strength changes, since a traced step keeps what it was traced with.
 
     AWP (the GISLR 1st place's tf_utils AWP, as the PyTorch trainer): the gradient is taken at weights moved by
     `awp_strength * g / ||g||` per weight tensor (g its gradient at the weights; 0 where ||g|| is 0), then applied
@@ -98,14 +98,14 @@ def train(params: Params, data: TrainingData, checkpoint_path: Path, live_dir: P
     stopper = EarlyStopping(params.train.early_stop)
     logger = EpochLogger(live_dir, tensorboard_dir)
     summary: dict[str, float | int | str] = {}
-    step, rates, awp_strength = None, None, None
+    step, awp_strength = None, None
     for epoch in range(epochs):
         rate_for = dropout_schedule(epoch, params.callbacks.dropout)
-        new_rates = model.schedule_dropout(rate_for) if rate_for is not None else rates
-        new_awp = params.train.awp.strength_at(epoch)
-        if step is None or (new_rates, new_awp) != (rates, awp_strength):
-            step = make_train_step(model, optimizer, params.train.label_smoothing, new_awp)
-        rates, awp_strength = new_rates, new_awp
+        if rate_for is not None:
+            model.schedule_dropout(rate_for)  # variables: the traced step reads the new rates
+        epoch_awp = params.train.awp.strength_at(epoch)
+        if step is None or epoch_awp != awp_strength:
+            step, awp_strength = make_train_step(model, optimizer, params.train.label_smoothing, epoch_awp), epoch_awp
         model.on_epoch_start(epoch)
         augmenter = epoch_augmenter(epoch, params, input_groups(data.values), model.input_shape.frames)
         learning_rate = float(optimizer.learning_rate)  # this epoch's rate, before its steps

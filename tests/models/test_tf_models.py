@@ -96,6 +96,20 @@ def test_training_steps_lower_the_loss(name):
 
 
 @pytest.mark.parametrize("name", model_names("tensorflow"))
+def test_a_dropout_rate_set_after_tracing_reaches_every_dropout_of_the_traced_step(name):
+    """The dynamic-dropout callback changes the rates between epochs: a traced training step must drop at the new
+    rates, keras MultiHeadAttention's dropout of attention weights included, without being traced again."""
+    model = build(name)
+    forward = tf.function(lambda values, mask: model([values, mask], training=True))
+    x, mask, _ = batch()
+    model.set_dropout(0.5)
+    assert not np.allclose(forward(x, mask).numpy(), forward(x, mask).numpy())
+    model.set_dropout(0.0)
+    np.testing.assert_array_equal(forward(x, mask).numpy(), forward(x, mask).numpy())  # nothing random is left
+    assert forward.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("name", model_names("tensorflow"))
 def test_checkpoint_round_trip_gives_identical_outputs(name, tmp_path):
     model = built(name)
     x, mask, _ = batch()

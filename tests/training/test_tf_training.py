@@ -16,9 +16,6 @@ def test_stages_train_and_evaluate_a_tensorflow_model(tmp_path):
     params = small_params(tmp_path, framework="tensorflow")
     settings = yaml.safe_load(params.read_text())
     settings["models"]["TransformerPredictor"]["optimizer"]["learning_rate"] = 0.003  # fewer epochs on 2 CPUs
-    # Without the dropout schedule: each change of rate retraces the step, seconds each on 2 CPUs (the schedule's
-    # rates in TensorFlow are tested in tests/training/test_dropout.py).
-    settings["callbacks"]["dropout"]["enabled"] = False
     params.write_text(yaml.safe_dump(settings, sort_keys=False))
     assert run_stage("sample", "--params", params, "--out", tmp_path / "raw").returncode == 0
     metrics = run_pipeline(params, tmp_path / "raw", tmp_path)

@@ -67,6 +67,47 @@ class MaskedMean(keras.layers.Layer):
         return tf.reduce_sum(values * weights, axis=1) / tf.maximum(tf.reduce_sum(weights, axis=1), 1.0)
 
 
+@keras.saving.register_keras_serializable(package="asl")
+class ScheduledDropout(keras.layers.Layer):
+    """Dropout (as keras Dropout, `noise_shape` None entries taken from the input) whose rate is a variable, set by
+    `TFModel.schedule_dropout`: a traced training step reads the current rate, where keras Dropout's Python float
+    would be frozen into the trace. The rate is not a weight: checkpoints and parameter counts are as with keras
+    Dropout, and a reloaded model starts at `configured_rate`."""
+
+    def __init__(self, rate: float, noise_shape: tuple[int | None, ...] | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if not 0 <= rate <= 1:
+            raise AslError(f"dropout rate {rate}: must be between 0 and 1")
+        self.configured_rate, self.noise_shape = float(rate), noise_shape
+        self.supports_masking = True  # as keras Dropout: a Keras mask passes through
+        self.seed_generator = keras.random.SeedGenerator()
+        with tf.init_scope():  # created eagerly even when the layer is built inside a traced function
+            self.rate_variable = tf.Variable(self.configured_rate, trainable=False, dtype=tf.float32, name="rate")
+
+    @property
+    def rate(self) -> float:
+        return float(self.rate_variable.numpy())
+
+    def set_rate(self, rate: float) -> None:
+        self.rate_variable.assign(rate)
+
+    def call(self, x, training=None):
+        if not training:
+            return x
+        return tf.cond(self.rate_variable > 0, lambda: self._drop(x), lambda: tf.identity(x))
+
+    def _drop(self, x):
+        shape = tf.shape(x)
+        noise_shape = shape if self.noise_shape is None else tf.stack(
+            [shape[axis] if size is None else size for axis, size in enumerate(self.noise_shape)])
+        keep = keras.random.uniform(noise_shape, seed=self.seed_generator) >= self.rate_variable
+        scale = tf.math.divide_no_nan(1.0, 1.0 - self.rate_variable)  # rate 1 drops everything, without inf * 0
+        return x * tf.cast(keep, x.dtype) * tf.cast(scale, x.dtype)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rate": self.configured_rate, "noise_shape": self.noise_shape}
+
+
 def model_inputs(input_shape: InputShape, frames: int | None) -> list[keras.KerasTensor]:
     """The two symbolic inputs of every model: values (B, T, L, C) and the frame mask (B, T); T = `frames`, or any
     (None) for a model of variable-length input."""
@@ -146,22 +187,17 @@ class TFModel(keras.Model):
         return self([values, mask], training=False)
 
     def set_dropout(self, rate: float) -> None:
-        """Set every dropout rate of the model to `rate`; compiled steps must be retraced."""
+        """Set every dropout rate of the model to `rate`."""
         self.schedule_dropout(lambda configured: rate)
 
     def schedule_dropout(self, rate_for: Callable[[float], float]) -> list[float]:
-        """Set each dropout rate to `rate_for(its configured rate)` (the dynamic-dropout callback); returns the rates.
-
-        The configured rates are those the model was built with, remembered at the first call. Compiled steps keep
-        the rates they were traced with: retrace when the rates change.
-        """
+        """Set each dropout's rate to `rate_for(its configured rate)` (the dynamic-dropout callback); returns the
+        rates. Every dropout of the zoo is a `ScheduledDropout`, so traced steps see the new rates."""
         layers = [layer for layer in self._flatten_layers(include_self=False, recursive=True)
-                  if isinstance(layer, keras.layers.Dropout)]
-        if "_configured_dropout" not in self.__dict__:
-            self._configured_dropout = tuple(float(layer.rate) for layer in layers)
-        rates = [rate_for(configured) for configured in self._configured_dropout]
+                  if isinstance(layer, ScheduledDropout)]
+        rates = [rate_for(layer.configured_rate) for layer in layers]
         for layer, rate in zip(layers, rates):
-            layer.rate = rate
+            layer.set_rate(rate)
         return rates
 
     def save_checkpoint(self, path: str | Path, extra: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ import tensorflow as tf
 from asl.errors import AslError
 from asl.landmarks import LIP_POINTS, group_positions
 from asl.models.config import Conv1DTransformerConfig, InputShape
-from asl.models.tf.base import MaskedMean, TFModel, register
+from asl.models.tf.base import MaskedMean, ScheduledDropout, TFModel, register
 
 #: The face-mesh point whose mean position centres each sequence (the notebook's landmark 17, on the lower lip).
 CENTRE_POINT = 17
@@ -126,7 +126,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             raise AslError(f"models.Conv1DTransformer: dim ({dim}) must be a multiple of num_heads ({num_heads})")
         self.dim, self.num_heads, self.dropout_rate = dim, num_heads, dropout
         self.qkv = keras.layers.Dense(3 * dim, use_bias=False)
-        self.dropout = keras.layers.Dropout(dropout)
+        self.dropout = ScheduledDropout(dropout)
         self.project = keras.layers.Dense(dim, use_bias=False)
 
     def build(self, input_shape) -> None:
@@ -152,7 +152,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="asl")
 class LateDropout(keras.layers.Layer):
     """Dropout at `rate` from epoch `start_epoch` on, none before (told the epoch by `Conv1DTransformer
-    .on_epoch_start`). Deliberately not a keras Dropout: the dynamic-dropout callback must not rescale it. Whether
+    .on_epoch_start`). Deliberately not a ScheduledDropout: the dynamic-dropout callback must not rescale it. Whether
     it is on is a variable, so a traced training step sees the change without being retraced."""
 
     def __init__(self, rate: float, start_epoch: int, **kwargs) -> None:
@@ -173,10 +173,11 @@ class LateDropout(keras.layers.Layer):
         return {**super().get_config(), "rate": self.rate, "start_epoch": self.start_epoch}
 
 
-def drop_path(rate: float) -> keras.layers.Dropout:
+def drop_path(rate: float) -> ScheduledDropout:
     """Stochastic depth: drops a block's whole residual branch per sequence (the notebook's Dropout with noise shape
-    (None, 1, 1)). A keras Dropout, so `set_dropout` and the dynamic-dropout callback set its rate like any other."""
-    return keras.layers.Dropout(rate, noise_shape=(None, 1, 1))
+    (None, 1, 1)). A ScheduledDropout, so `set_dropout` and the dynamic-dropout callback set its rate like any
+    other."""
+    return ScheduledDropout(rate, noise_shape=(None, 1, 1))
 
 
 def conv1d_block(x, mask, config: Conv1DTransformerConfig):

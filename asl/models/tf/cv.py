@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from asl.errors import AslError
 from asl.models.config import CVTransferLearningConfig, InputShape
-from asl.models.tf.base import TFModel, register
+from asl.models.tf.base import ScheduledDropout, TFModel, register
 
 BACKBONES = {"resnet50": keras.applications.ResNet50, "resnet101": keras.applications.ResNet101,
              "resnet152": keras.applications.ResNet152}
@@ -57,4 +57,4 @@ class CVTransferLearningModel(TFModel):
     @staticmethod
     def network(values, mask, config: CVTransferLearningConfig, input_shape: InputShape, num_classes: int):
         features = backbone(config, input_shape)(PseudoImage()(values))  # (B, 2048)
-        return keras.layers.Dense(num_classes)(keras.layers.Dropout(config.dropout)(features))
+        return keras.layers.Dense(num_classes)(ScheduledDropout(config.dropout)(features))

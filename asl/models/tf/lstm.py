@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 
 from asl.models.config import InputShape, LSTMConfig
-from asl.models.tf.base import FlattenFrames, TFModel, register
+from asl.models.tf.base import FlattenFrames, ScheduledDropout, TFModel, register
 
 
 def lstm_features(values, mask, config, input_shape: InputShape):
@@ -19,7 +19,7 @@ def lstm_features(values, mask, config, input_shape: InputShape):
         last = layer == config.num_layers - 1
         hidden = keras.layers.LSTM(config.hidden_dim, return_sequences=not last)(hidden, mask=mask)
         if not last:
-            hidden = keras.layers.Dropout(config.dropout)(hidden)  # (B, T, H)
+            hidden = ScheduledDropout(config.dropout)(hidden)  # (B, T, H)
     return hidden  # (B, H)
 
 
@@ -30,7 +30,7 @@ class LSTMClassifier(TFModel):
     @staticmethod
     def network(values, mask, config: LSTMConfig, input_shape: InputShape, num_classes: int):
         features = lstm_features(values, mask, config, input_shape)
-        return keras.layers.Dense(num_classes)(keras.layers.Dropout(config.dropout)(features))
+        return keras.layers.Dense(num_classes)(ScheduledDropout(config.dropout)(features))
 
 
 @register(LSTMConfig)

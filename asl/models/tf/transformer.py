@@ -12,7 +12,7 @@ import keras
 import tensorflow as tf
 
 from asl.models.config import InputShape, TransformerConfig, TransformerLayerConfig
-from asl.models.tf.base import FlattenFrames, MaskedMean, TFModel, register
+from asl.models.tf.base import FlattenFrames, MaskedMean, ScheduledDropout, TFModel, register
 
 
 @keras.saving.register_keras_serializable(package="asl")
@@ -37,6 +37,16 @@ class FrameEmbedding(keras.layers.Layer):
         return {**super().get_config(), "frames": self.frames, "d_model": self.d_model}
 
 
+class ScheduledAttention(keras.layers.MultiHeadAttention):
+    """Keras MultiHeadAttention whose dropout of attention weights is a ScheduledDropout (Keras builds a Dropout
+    of fixed rate with the attention), so the dynamic-dropout callback reaches it inside a traced step. Keras
+    applies it only where the configured `dropout` is above 0."""
+
+    def _build_attention(self, rank: int) -> None:
+        super()._build_attention(rank)
+        self._dropout_layer = ScheduledDropout(self._dropout, dtype=self.dtype_policy)
+
+
 @keras.saving.register_keras_serializable(package="asl")
 class EncoderBlock(keras.layers.Layer):
     """One encoder layer as torch.nn.TransformerEncoderLayer: self-attention and a ReLU feed-forward, each with
@@ -47,12 +57,12 @@ class EncoderBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         self.settings = dict(d_model=d_model, num_heads=num_heads, dim_feedforward=dim_feedforward, dropout=dropout,
                              layer_norm_eps=layer_norm_eps, norm_first=norm_first)
-        self.attention = keras.layers.MultiHeadAttention(num_heads, d_model // num_heads, dropout=dropout)
-        self.feed_forward = [keras.layers.Dense(dim_feedforward, activation="relu"), keras.layers.Dropout(dropout),
+        self.attention = ScheduledAttention(num_heads, d_model // num_heads, dropout=dropout)
+        self.feed_forward = [keras.layers.Dense(dim_feedforward, activation="relu"), ScheduledDropout(dropout),
                              keras.layers.Dense(d_model)]
         self.norm1 = keras.layers.LayerNormalization(epsilon=layer_norm_eps)
         self.norm2 = keras.layers.LayerNormalization(epsilon=layer_norm_eps)
-        self.dropout1, self.dropout2 = keras.layers.Dropout(dropout), keras.layers.Dropout(dropout)
+        self.dropout1, self.dropout2 = ScheduledDropout(dropout), ScheduledDropout(dropout)
 
     def _attend(self, x, attention_mask, training):
         return self.dropout1(self.attention(x, x, attention_mask=attention_mask, training=training),
