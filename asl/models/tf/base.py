@@ -190,15 +190,12 @@ class TFModel(keras.Model):
         """Set every dropout rate of the model to `rate`."""
         self.schedule_dropout(lambda configured: rate)
 
-    def schedule_dropout(self, rate_for: Callable[[float], float]) -> list[float]:
-        """Set each dropout's rate to `rate_for(its configured rate)` (the dynamic-dropout callback); returns the
-        rates. Every dropout of the zoo is a `ScheduledDropout`, so traced steps see the new rates."""
-        layers = [layer for layer in self._flatten_layers(include_self=False, recursive=True)
-                  if isinstance(layer, ScheduledDropout)]
-        rates = [rate_for(layer.configured_rate) for layer in layers]
-        for layer, rate in zip(layers, rates):
-            layer.set_rate(rate)
-        return rates
+    def schedule_dropout(self, rate_for: Callable[[float], float]) -> None:
+        """Set each dropout's rate to `rate_for(its configured rate)` (the dynamic-dropout callback). Every dropout
+        of the zoo is a `ScheduledDropout`, so traced steps see the new rates."""
+        for layer in self._flatten_layers(include_self=False, recursive=True):
+            if isinstance(layer, ScheduledDropout):
+                layer.set_rate(rate_for(layer.configured_rate))
 
     def save_checkpoint(self, path: str | Path, extra: dict[str, Any]) -> None:
         """Save the model (`.keras`) and, beside it, `extras.json`; both written atomically."""

@@ -125,8 +125,8 @@ class BaseModel(nn.Module):
         """Set every dropout rate of the model to `rate`."""
         self.schedule_dropout(lambda configured: rate)
 
-    def schedule_dropout(self, rate_for: Callable[[float], float]) -> list[float]:
-        """Set each dropout rate to `rate_for(its configured rate)` (the dynamic-dropout callback); returns the rates.
+    def schedule_dropout(self, rate_for: Callable[[float], float]) -> None:
+        """Set each dropout rate to `rate_for(its configured rate)` (the dynamic-dropout callback).
 
         The configured rates are those the model was built with, remembered at the first call.
         """
@@ -134,10 +134,8 @@ class BaseModel(nn.Module):
                   if isinstance(module, (nn.Dropout, nn.MultiheadAttention, nn.LSTM))]
         if "_configured_dropout" not in self.__dict__:
             self._configured_dropout = tuple(float(getattr(module, name)) for module, name in layers)
-        rates = [rate_for(configured) for configured in self._configured_dropout]
-        for (module, name), rate in zip(layers, rates):
-            setattr(module, name, rate)
-        return rates
+        for (module, name), configured in zip(layers, self._configured_dropout):
+            setattr(module, name, rate_for(configured))
 
     def save_checkpoint(self, path: str | Path, extra: dict[str, Any]) -> None:
         """Save weights with everything needed to rebuild the model from the file alone."""
